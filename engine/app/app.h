@@ -1,0 +1,39 @@
+/* Internal to app/: the volym program's options and its modes. */
+#ifndef VL_APP_H
+#define VL_APP_H
+
+#include "core/core.h"
+
+enum vl_mode { VL_MODE_RUN, VL_MODE_RENDER, VL_MODE_BENCH };
+
+typedef struct vl_opts {
+    enum vl_mode mode;
+    bool demo;                  /* no arguments at all: the demo */
+    const char *stage_path;     /* NULL: the built-in stage */
+    const char *scene;
+    vl_pose pose;
+    bool pose_given;
+    double fov_h_deg;
+    const char *tracking;       /* tracker URL or NULL */
+    int camera_id;              /* -1: any */
+    int frames;                 /* 0: run until closed (run) */
+    const char *out_dir;
+    bool view_camera, view_reference;
+    int camera_w, camera_h;
+    int inner_w, inner_h;       /* 0: from the camera size and overscan */
+    bool headless;
+    bool quiet, verbose;
+} vl_opts;
+
+/* Parse argv into opts (defaults first). Returns 0 to go on, 1 when the
+ * program should exit successfully (--help, --version), -1 on a usage error
+ * (already reported). */
+int vl_opts_parse(vl_opts *opts, int argc, char **argv);
+
+/* The simulated camera move of the demo: a slow dolly and orbit aimed at a
+ * point behind the wall, a pure function of t_sec. */
+vl_pose vl_demo_pose(double t_sec);
+
+int vl_bench_main(const vl_opts *opts);
+
+#endif

@@ -1,0 +1,212 @@
+/*
+ * Command line: one table of options drives parsing, validation and --help
+ * (the way mpv's option tables and FFmpeg's AVOptions do).
+ */
+#include "app.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum opt_type { OPT_FLAG, OPT_STRING, OPT_INT, OPT_DOUBLE, OPT_POSE, OPT_SIZE, OPT_VIEW };
+
+typedef struct opt_def {
+    const char *name;
+    enum opt_type type;
+    size_t offset;              /* into vl_opts */
+    double min, max;            /* for numbers */
+    const char *arg;            /* argument name in --help */
+    const char *help;
+} opt_def;
+
+#define OFF(field) offsetof(vl_opts, field)
+
+static const opt_def opt_table[] = {
+    { "stage", OPT_STRING, OFF(stage_path), 0, 0, "FILE", "stage JSON (default: the built-in curved wall)" },
+    { "scene", OPT_STRING, OFF(scene), 0, 0, "NAME", "builtin:fell (default) or builtin:grid" },
+    { "pose", OPT_POSE, OFF(pose), 0, 0, "X,Y,Z,PAN,TILT,ROLL", "fixed camera pose, metres and degrees (default 0,0,1.5,0,0,0)" },
+    { "fov", OPT_DOUBLE, OFF(fov_h_deg), 1, 170, "H_DEG", "camera horizontal field of view in degrees (default 50)" },
+    { "tracking", OPT_STRING, OFF(tracking), 0, 0, "URL", "camera pose from a tracker: freed://[addr]:port" },
+    { "camera", OPT_INT, OFF(camera_id), 0, 255, "ID", "use only this tracker camera id (default: any)" },
+    { "frames", OPT_INT, OFF(frames), 1, 1e8, "N", "frames to render (render: default 1; run: until closed)" },
+    { "out", OPT_STRING, OFF(out_dir), 0, 0, "DIR", "where render writes PNGs (default volym-out)" },
+    { "view", OPT_VIEW, 0, 0, 0, "camera|reference", "render: also write what the camera films / the scene straight from the camera" },
+    { "camera-size", OPT_SIZE, OFF(camera_w), 16, 8192, "WxH", "camera image size (default 1920x1080)" },
+    { "inner-size", OPT_SIZE, OFF(inner_w), 16, 8192, "WxH", "inner frustum render size (default: camera size x (1 + overscan))" },
+    { "headless", OPT_FLAG, OFF(headless), 0, 0, NULL, "run: no windows, even with a display" },
+    { "quiet", OPT_FLAG, OFF(quiet), 0, 0, NULL, "only warnings and errors" },
+    { "verbose", OPT_FLAG, OFF(verbose), 0, 0, NULL, "debug messages" },
+};
+
+static void usage(FILE *f)
+{
+    fputs("usage: volym [run|render|bench] [options]\n"
+          "  volym            the demo: default stage, builtin:fell, a simulated camera move;\n"
+          "                   windows with a display, PNG files without one\n"
+          "  volym run        real-time playback to the stage outputs\n"
+          "  volym render     headless, deterministic frames to PNG files\n"
+          "  volym bench      frame cost against a plain textured pass\n\noptions:\n", f);
+    for (size_t i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++) {
+        const opt_def *o = &opt_table[i];
+        char left[64];
+        snprintf(left, sizeof(left), "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        fprintf(f, "  %-32s %s\n", left, o->help);
+    }
+    fputs("  --help, --version\n", f);
+}
+
+static bool parse_doubles(const char *s, double *v, int n)
+{
+    const char *p = s;
+    for (int i = 0; i < n; i++) {
+        char *end;
+        errno = 0;
+        v[i] = strtod(p, &end);
+        if (errno || end == p || !isfinite(v[i]))
+            return false;
+        if (i < n - 1 && *end != ',')
+            return false;
+        p = end + (i < n - 1);
+        if (i == n - 1 && *end)
+            return false;
+    }
+    return true;
+}
+
+static bool set_option(vl_opts *opts, const opt_def *o, const char *arg)
+{
+    char *base = (char *)opts;
+    char *end;
+    switch (o->type) {
+    case OPT_FLAG:
+        *(bool *)(base + o->offset) = true;
+        return true;
+    case OPT_STRING:
+        *(const char **)(base + o->offset) = arg;
+        return true;
+    case OPT_INT: {
+        errno = 0;
+        long v = strtol(arg, &end, 10);
+        if (errno || end == arg || *end || v < o->min || v > o->max) {
+            fprintf(stderr, "volym: --%s: expected an integer from %g to %g, got '%s'\n",
+                    o->name, o->min, o->max, arg);
+            return false;
+        }
+        *(int *)(base + o->offset) = (int)v;
+        return true;
+    }
+    case OPT_DOUBLE: {
+        double v;
+        if (!parse_doubles(arg, &v, 1) || v < o->min || v > o->max) {
+            fprintf(stderr, "volym: --%s: expected a number from %g to %g, got '%s'\n",
+                    o->name, o->min, o->max, arg);
+            return false;
+        }
+        *(double *)(base + o->offset) = v;
+        return true;
+    }
+    case OPT_POSE: {
+        double v[6];
+        if (!parse_doubles(arg, v, 6)) {
+            fprintf(stderr, "volym: --%s: expected six numbers x,y,z,pan,tilt,roll "
+                    "(metres, degrees), got '%s'\n", o->name, arg);
+            return false;
+        }
+        opts->pose = (vl_pose){ { v[0], v[1], v[2] }, v[3], v[4], v[5] };
+        opts->pose_given = true;
+        return true;
+    }
+    case OPT_SIZE: {
+        int *wh = (int *)(base + o->offset);
+        int w, h, used = 0;
+        if (sscanf(arg, "%dx%d%n", &w, &h, &used) != 2 || arg[used] ||
+            w < o->min || h < o->min || w > o->max || h > o->max) {
+            fprintf(stderr, "volym: --%s: expected WxH from %gx%g to %gx%g, got '%s'\n",
+                    o->name, o->min, o->min, o->max, o->max, arg);
+            return false;
+        }
+        wh[0] = w;
+        wh[1] = h;
+        return true;
+    }
+    case OPT_VIEW:
+        if (!strcmp(arg, "camera")) {
+            opts->view_camera = true;
+        } else if (!strcmp(arg, "reference")) {
+            opts->view_reference = true;
+        } else {
+            fprintf(stderr, "volym: --view: expected camera or reference, got '%s'\n", arg);
+            return false;
+        }
+        return true;
+    }
+    return false;
+}
+
+int vl_opts_parse(vl_opts *opts, int argc, char **argv)
+{
+    *opts = (vl_opts){
+        .mode = VL_MODE_RUN,
+        .scene = "builtin:fell",
+        .pose = { { 0, 0, 1.5 }, 0, 0, 0 },
+        .fov_h_deg = 50,
+        .camera_id = -1,
+        .camera_w = 1920,
+        .camera_h = 1080,
+    };
+    int i = 1;
+    if (argc == 1)
+        opts->demo = true;
+    if (i < argc && argv[i][0] != '-') {
+        if (!strcmp(argv[i], "run"))
+            opts->mode = VL_MODE_RUN;
+        else if (!strcmp(argv[i], "render"))
+            opts->mode = VL_MODE_RENDER;
+        else if (!strcmp(argv[i], "bench"))
+            opts->mode = VL_MODE_BENCH;
+        else if (!strcmp(argv[i], "demo"))
+            opts->demo = true;
+        else {
+            fprintf(stderr, "volym: unknown command '%s' (expected run, render, bench or demo)\n", argv[i]);
+            return -1;
+        }
+        i++;
+    }
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 1;
+        }
+        if (!strcmp(a, "--version")) {
+            puts("volym " VL_VERSION);
+            return 1;
+        }
+        const opt_def *o = NULL;
+        for (size_t k = 0; a[0] == '-' && a[1] == '-' && k < sizeof(opt_table) / sizeof(opt_table[0]); k++)
+            if (!strcmp(a + 2, opt_table[k].name))
+                o = &opt_table[k];
+        if (!o) {
+            fprintf(stderr, "volym: unknown option '%s' (see volym --help)\n", a);
+            return -1;
+        }
+        const char *arg = NULL;
+        if (o->type != OPT_FLAG) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "volym: --%s needs an argument: %s\n", o->name, o->arg);
+                return -1;
+            }
+            arg = argv[++i];
+        }
+        if (!set_option(opts, o, arg))
+            return -1;
+    }
+    if (opts->pose_given && opts->tracking) {
+        fprintf(stderr, "volym: --pose and --tracking both set the camera: give one\n");
+        return -1;
+    }
+    return 0;
+}

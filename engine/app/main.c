@@ -1,0 +1,264 @@
+/*
+ * volym: the real-time renderer, its deterministic `render` mode and the
+ * demo. A frame is a pure function of (stage, camera pose, scene time):
+ * the loop below only decides where the pose comes from and where the
+ * canvases go.
+ */
+#include "app.h"
+#include "render/render.h"
+#include "stage/stage.h"
+#include "track/track.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define LOG "volym"
+
+/* How many frames the demo writes when there is no display. */
+#define DEMO_HEADLESS_FRAMES 50
+
+vl_pose vl_demo_pose(double t_sec)
+{
+    /* A slow orbit (20 s) with a dolly in and out (13 s) and a gentle rise,
+     * always aimed at a point 6 m out, 1.4 m up: parallax shows plainly. */
+    const double target[3] = { 0.0, 6.0, 1.4 };
+    vl_pose p = { { 1.4 * sin(2 * M_PI * t_sec / 20.0),
+                    0.6 + 0.7 * sin(2 * M_PI * t_sec / 13.0),
+                    1.5 + 0.25 * sin(2 * M_PI * t_sec / 17.0) }, 0, 0, 0 };
+    double dx = target[0] - p.pos[0], dy = target[1] - p.pos[1], dz = target[2] - p.pos[2];
+    p.pan_deg = atan2(dx, dy) * 180.0 / M_PI;
+    p.tilt_deg = atan2(dz, hypot(dx, dy)) * 180.0 / M_PI;
+    return p;
+}
+
+static bool has_display(void)
+{
+    const char *x = getenv("DISPLAY"), *w = getenv("WAYLAND_DISPLAY");
+    const char *drv = getenv("SDL_VIDEODRIVER");
+    if (drv && (!strcmp(drv, "offscreen") || !strcmp(drv, "dummy")))
+        return false;
+    return (x && *x) || (w && *w);
+}
+
+static bool make_dir(const char *dir)
+{
+    if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+        return true;
+    VL_ERR(LOG, "cannot create output folder %s: %s", dir, strerror(errno));
+    return false;
+}
+
+/* Everything a running volym holds; freed by session_close. */
+typedef struct session {
+    vl_stage *stage;
+    vl_gl *gl;
+    vl_scene *scene;
+    vl_renderer *renderer;
+    vl_sample_buffer *samples;
+    vl_tracker *tracker;
+    uint8_t *pixels;            /* readback buffer, big enough for any picture */
+} session;
+
+static void session_close(session *s)
+{
+    vl_tracker_close(s->tracker);
+    vl_sample_buffer_destroy(s->samples);
+    vl_renderer_destroy(s->renderer);
+    vl_scene_destroy(s->scene);
+    vl_gl_destroy(s->gl);
+    vl_stage_free(s->stage);
+    free(s->pixels);
+}
+
+static bool session_open(session *s, const vl_opts *o, bool headless)
+{
+    *s = (session){ 0 };
+    s->stage = o->stage_path ? vl_stage_load(o->stage_path) : vl_stage_default();
+    if (!s->stage)
+        return false;
+    s->gl = vl_gl_create(s->stage, headless);
+    if (!s->gl)
+        return false;
+    s->scene = vl_scene_create(o->scene);
+    if (!s->scene)
+        return false;
+    vl_renderer_desc desc = { .inner_width = o->inner_w, .inner_height = o->inner_h };
+    s->renderer = vl_renderer_create(s->stage, &desc);
+    if (!s->renderer)
+        return false;
+    if (o->tracking) {
+        s->samples = vl_sample_buffer_create(0);
+        s->tracker = vl_tracker_open(o->tracking, o->camera_id, s->samples);
+        if (!s->tracker)
+            return false;
+    }
+    size_t most = (size_t)o->camera_w * o->camera_h;
+    for (int i = 0; i < s->stage->n_outputs; i++) {
+        size_t n = (size_t)s->stage->outputs[i].width * s->stage->outputs[i].height;
+        most = n > most ? n : most;
+    }
+    s->pixels = vl_xmalloc(most * 4);
+    return true;
+}
+
+/* The camera for frame time t: tracked, demo move, or fixed. */
+static vl_camera frame_camera(session *s, const vl_opts *o, double t_sec)
+{
+    vl_camera cam = { .pose = o->pose, .fov_h_deg = o->fov_h_deg,
+                      .width = o->camera_w, .height = o->camera_h };
+    vl_sample smp;
+    if (s->samples && vl_sample_buffer_latest(s->samples, o->camera_id, &smp)) {
+        cam.pose = smp.pose;
+        if (smp.fov_h_deg > 0)
+            cam.fov_h_deg = smp.fov_h_deg;
+    } else if (o->demo && !o->pose_given) {
+        cam.pose = vl_demo_pose(t_sec);
+    }
+    return cam;
+}
+
+static bool write_frame(session *s, const vl_opts *o, const vl_camera *cam, double t_sec, int n)
+{
+    char path[4096];
+    for (int i = 0; i < s->stage->n_outputs; i++) {
+        const vl_output *out = &s->stage->outputs[i];
+        vl_renderer_read_canvas(s->renderer, i, s->pixels);
+        snprintf(path, sizeof(path), "%s/%s-%06d.png", o->out_dir, out->name, n);
+        if (!vl_write_png(path, out->width, out->height, s->pixels))
+            return false;
+    }
+    if (o->view_camera) {
+        vl_renderer_camera_view(s->renderer, cam, s->pixels);
+        snprintf(path, sizeof(path), "%s/camera-%06d.png", o->out_dir, n);
+        if (!vl_write_png(path, cam->width, cam->height, s->pixels))
+            return false;
+    }
+    if (o->view_reference) {
+        vl_renderer_reference_view(s->renderer, s->scene, cam, t_sec, s->pixels);
+        snprintf(path, sizeof(path), "%s/reference-%06d.png", o->out_dir, n);
+        if (!vl_write_png(path, cam->width, cam->height, s->pixels))
+            return false;
+    }
+    return true;
+}
+
+/* With --tracking, render waits (bounded) for the first sample so frame 0
+ * already shows the tracked camera. */
+static void wait_first_sample(session *s, const vl_opts *o)
+{
+    vl_sample smp;
+    int64_t until = vl_now_ns() + 5 * VL_NS_PER_SEC;
+    while (!vl_sample_buffer_latest(s->samples, o->camera_id, &smp) && vl_now_ns() < until)
+        vl_sleep_until_ns(vl_now_ns() + 5000000);
+    if (!vl_sample_buffer_latest(s->samples, o->camera_id, &smp))
+        VL_WARN(LOG, "no tracking sample from %s within 5 s: using the fixed pose", o->tracking);
+}
+
+static void report_tracker(session *s, const vl_opts *o)
+{
+    if (!s->tracker)
+        return;
+    vl_tracker_stats st = vl_tracker_get_stats(s->tracker);
+    VL_INFO(LOG, "tracker %s: %llu datagrams, %llu samples, %llu other camera, "
+            "dropped: %llu bad length, %llu bad type, %llu bad checksum", o->tracking,
+            (unsigned long long)st.datagrams, (unsigned long long)st.samples,
+            (unsigned long long)st.filtered, (unsigned long long)st.bad_length,
+            (unsigned long long)st.bad_type, (unsigned long long)st.bad_checksum);
+}
+
+/* Offline: frame n shows scene time n / rate, whatever the render speed. */
+static int render_main(vl_opts *o, bool announce)
+{
+    if (!o->out_dir)
+        o->out_dir = o->demo ? "volym-demo" : "volym-out";
+    if (!o->frames)
+        o->frames = o->demo ? DEMO_HEADLESS_FRAMES : 1;
+    session s;
+    int ret = 1;
+    if (!make_dir(o->out_dir) || !session_open(&s, o, true))
+        goto done;
+    if (s.samples)
+        wait_first_sample(&s, o);
+    int64_t t0 = vl_now_ns();
+    for (int n = 0; n < o->frames; n++) {
+        double t_sec = vl_frame_time_ns(s.stage->rate, n) / 1e9;
+        vl_camera cam = frame_camera(&s, o, t_sec);
+        vl_renderer_frame(s.renderer, s.scene, &cam, t_sec);
+        if (!write_frame(&s, o, &cam, t_sec, n))
+            goto done;
+    }
+    double secs = (vl_now_ns() - t0) / 1e9;
+    VL_INFO(LOG, "rendered %d frame%s in %.1f s", o->frames, o->frames == 1 ? "" : "s", secs);
+    report_tracker(&s, o);
+    if (announce)
+        printf("volym: no display, so the demo rendered %d frames headless: %s/%s-000000.png ...\n"
+               "       (wall canvas, camera view and reference view; open them in any image viewer)\n",
+               o->frames, o->out_dir, s.stage->outputs[0].name);
+    ret = 0;
+done:
+    session_close(&s);
+    return ret;
+}
+
+/* Real time: frame n starts at its deadline t0 + n / rate; a frame that
+ * starts past its deadline is counted late (no catching up by skipping). */
+static int run_main(const vl_opts *o, bool headless)
+{
+    session s;
+    int ret = 1;
+    if (!session_open(&s, o, headless))
+        goto done;
+    vl_rational rate = s.stage->rate;
+    VL_INFO(LOG, "running %s on %s at %lld/%lld fps%s; Esc or q quits", o->scene,
+            o->stage_path ? o->stage_path : "the built-in stage",
+            (long long)rate.num, (long long)rate.den, headless ? " (headless)" : "");
+    unsigned *textures = vl_xcalloc(s.stage->n_outputs, sizeof(*textures));
+    for (int i = 0; i < s.stage->n_outputs; i++)
+        textures[i] = vl_renderer_canvas_texture(s.renderer, i);
+    int64_t t0 = vl_now_ns(), late = 0, n = 0;
+    for (; !o->frames || n < o->frames; n++) {
+        int64_t deadline = t0 + vl_frame_time_ns(rate, n);
+        if (vl_now_ns() > deadline + vl_frame_period_ns(rate) / 2)
+            late++;
+        else
+            vl_sleep_until_ns(deadline);
+        double t_sec = vl_frame_time_ns(rate, n) / 1e9;
+        vl_camera cam = frame_camera(&s, o, t_sec);
+        vl_renderer_frame(s.renderer, s.scene, &cam, t_sec);
+        if (!vl_gl_present(s.gl, textures, s.stage->n_outputs))
+            break;
+    }
+    free(textures);
+    VL_INFO(LOG, "%lld frames, %lld late", (long long)n, (long long)late);
+    report_tracker(&s, o);
+    ret = 0;
+done:
+    session_close(&s);
+    return ret;
+}
+
+int main(int argc, char **argv)
+{
+    vl_opts o;
+    int r = vl_opts_parse(&o, argc, argv);
+    if (r)
+        return r > 0 ? 0 : 2;
+    if (o.quiet)
+        vl_log_set_level(VL_LOG_WARN);
+    if (o.verbose)
+        vl_log_set_level(VL_LOG_DEBUG);
+    if (o.mode == VL_MODE_BENCH)
+        return vl_bench_main(&o);
+    if (o.mode == VL_MODE_RENDER)
+        return render_main(&o, false);
+    bool headless = o.headless || !has_display();
+    if (o.demo && headless) {
+        o.view_camera = o.view_reference = true;
+        return render_main(&o, true);
+    }
+    return run_main(&o, headless);
+}

@@ -1,0 +1,112 @@
+/*
+ * core: logging, time, rational frame rates, memory and file helpers.
+ *
+ * Everything else in volym depends on this module; it depends on nothing in
+ * volym. No mutable globals apart from the log level, which is process-wide
+ * by nature (like mpv's --msg-level).
+ */
+#ifndef VL_CORE_H
+#define VL_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- logging ------------------------------------------------------------ */
+
+enum vl_log_level {
+    VL_LOG_ERROR,
+    VL_LOG_WARN,
+    VL_LOG_INFO,
+    VL_LOG_DEBUG,
+};
+
+/* Log one line to stderr as "[component] message". Lines above the current
+ * level are dropped. Thread-safe. Nothing per frame above debug level. */
+void vl_log(enum vl_log_level level, const char *component, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void vl_log_set_level(enum vl_log_level level);
+enum vl_log_level vl_log_get_level(void);
+
+#define VL_ERR(comp, ...)   vl_log(VL_LOG_ERROR, comp, __VA_ARGS__)
+#define VL_WARN(comp, ...)  vl_log(VL_LOG_WARN, comp, __VA_ARGS__)
+#define VL_INFO(comp, ...)  vl_log(VL_LOG_INFO, comp, __VA_ARGS__)
+#define VL_DEBUG(comp, ...) vl_log(VL_LOG_DEBUG, comp, __VA_ARGS__)
+
+/* ---- memory ------------------------------------------------------------- */
+
+/* Allocate or abort with a message: out of memory is not recoverable here. */
+void *vl_xmalloc(size_t size);
+void *vl_xcalloc(size_t n, size_t size);
+void *vl_xrealloc(void *p, size_t size);
+char *vl_xstrdup(const char *s);
+
+/* Free *pp and set it to NULL (FFmpeg's av_freep). */
+void vl_freep(void *pp);
+
+/* Read a whole file into a NUL-terminated buffer. Returns NULL and sets errno
+ * on failure. The caller frees the result. *len (optional) gets the size. */
+char *vl_read_file(const char *path, size_t *len);
+
+/* ---- time ---------------------------------------------------------------- */
+
+#define VL_NS_PER_SEC INT64_C(1000000000)
+
+/* CLOCK_MONOTONIC in nanoseconds: the engine's only clock. */
+int64_t vl_now_ns(void);
+
+/* Sleep until the absolute CLOCK_MONOTONIC time t_ns. */
+void vl_sleep_until_ns(int64_t t_ns);
+
+/* ---- rational frame rates ---------------------------------------------- */
+
+/* A frame rate as num/den frames per second (24000/1001, 25, ...). */
+typedef struct vl_rational {
+    int64_t num;
+    int64_t den;
+} vl_rational;
+
+/* Time of frame n from frame 0, in nanoseconds, exact (rounded down) for any
+ * n that fits the result in int64. */
+int64_t vl_frame_time_ns(vl_rational rate, int64_t n);
+
+/* Frame period in nanoseconds, rounded down. */
+int64_t vl_frame_period_ns(vl_rational rate);
+
+/* Parse "25", "24000/1001", "29.97", "59.94", "23.976". The three NTSC
+ * decimal spellings map to their exact x000/1001 rationals. Returns false on
+ * anything else (zero, negative, garbage). */
+bool vl_rational_parse(const char *s, vl_rational *out);
+
+double vl_rational_to_double(vl_rational r);
+
+/* ---- orientation --------------------------------------------------------- */
+
+/* An orientation as the three unit axes of a rotated frame, in stage space
+ * (X right, Y forward, Z up). For a camera: where it looks (forward), image
+ * right and image up. */
+typedef struct vl_basis {
+    double right[3];
+    double forward[3];
+    double up[3];
+} vl_basis;
+
+/* The stage convention for pan, tilt, roll in degrees, applied pan, then
+ * tilt, then roll (R = Rz(-pan) * Rx(tilt) * Ry(roll)):
+ *   0,0,0   looks along +Y, right +X, up +Z;
+ *   pan +90 looks along +X (clockwise seen from above);
+ *   tilt +  looks up;
+ *   roll +  turns the image clockwise as seen from behind the camera. */
+vl_basis vl_basis_from_ptr(double pan_deg, double tilt_deg, double roll_deg);
+
+/* Inverse of vl_basis_from_ptr for an orthonormal basis (tilt in [-90, 90]). */
+void vl_basis_to_ptr(const vl_basis *b, double *pan_deg, double *tilt_deg, double *roll_deg);
+
+/* A camera or object pose in stage space: position in metres, orientation
+ * in degrees (see vl_basis_from_ptr). */
+typedef struct vl_pose {
+    double pos[3];
+    double pan_deg, tilt_deg, roll_deg;
+} vl_pose;
+
+#endif

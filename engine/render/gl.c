@@ -1,0 +1,269 @@
+#include "render.h"
+#include "gl_util.h"
+
+#include <SDL2/SDL.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG "render/gl"
+
+struct vl_gl {
+    bool headless;
+    SDL_Window **windows;       /* one per output; headless: one hidden 16x16 */
+    int n_windows;
+    SDL_GLContext ctx;
+    GLuint blit_prog, vao;
+};
+
+#include "shaders.h"
+
+static GLuint compile(const char *name, GLenum type, const char *src)
+{
+    GLuint s = glCreateShader(type);
+    glShaderSource(s, 1, &src, NULL);
+    glCompileShader(s);
+    GLint ok = 0;
+    glGetShaderiv(s, GL_COMPILE_STATUS, &ok);
+    if (!ok) {
+        char log[2048];
+        glGetShaderInfoLog(s, sizeof(log), NULL, log);
+        VL_ERR(LOG, "shader %s (%s) does not compile:\n%s", name,
+               type == GL_VERTEX_SHADER ? "vertex" : "fragment", log);
+        glDeleteShader(s);
+        return 0;
+    }
+    return s;
+}
+
+GLuint vl_gl_program(const char *name, const char *vert, const char *frag)
+{
+    GLuint vs = compile(name, GL_VERTEX_SHADER, vert);
+    GLuint fs = compile(name, GL_FRAGMENT_SHADER, frag);
+    GLuint p = 0;
+    if (vs && fs) {
+        p = glCreateProgram();
+        glAttachShader(p, vs);
+        glAttachShader(p, fs);
+        glLinkProgram(p);
+        GLint ok = 0;
+        glGetProgramiv(p, GL_LINK_STATUS, &ok);
+        if (!ok) {
+            char log[2048];
+            glGetProgramInfoLog(p, sizeof(log), NULL, log);
+            VL_ERR(LOG, "shader %s does not link:\n%s", name, log);
+            glDeleteProgram(p);
+            p = 0;
+        }
+    }
+    glDeleteShader(vs);
+    glDeleteShader(fs);
+    return p;
+}
+
+bool vl_target_init(vl_target *t, int width, int height, bool depth)
+{
+    *t = (vl_target){ .width = width, .height = height };
+    glGenTextures(1, &t->tex);
+    glBindTexture(GL_TEXTURE_2D, t->tex);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width, height, 0, GL_RGBA, GL_UNSIGNED_BYTE, NULL);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    glGenFramebuffers(1, &t->fbo);
+    glBindFramebuffer(GL_FRAMEBUFFER, t->fbo);
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, t->tex, 0);
+    if (depth) {
+        glGenRenderbuffers(1, &t->depth);
+        glBindRenderbuffer(GL_RENDERBUFFER, t->depth);
+        glRenderbufferStorage(GL_RENDERBUFFER, GL_DEPTH_COMPONENT24, width, height);
+        glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_RENDERBUFFER, t->depth);
+    }
+    GLenum status = glCheckFramebufferStatus(GL_FRAMEBUFFER);
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    if (status != GL_FRAMEBUFFER_COMPLETE) {
+        VL_ERR(LOG, "cannot make a %dx%d framebuffer (status 0x%x)", width, height, status);
+        vl_target_free(t);
+        return false;
+    }
+    return true;
+}
+
+void vl_target_free(vl_target *t)
+{
+    glDeleteFramebuffers(1, &t->fbo);
+    glDeleteTextures(1, &t->tex);
+    glDeleteRenderbuffers(1, &t->depth);
+    *t = (vl_target){ 0 };
+}
+
+void vl_target_bind(const vl_target *t)
+{
+    glBindFramebuffer(GL_FRAMEBUFFER, t->fbo);
+    glViewport(0, 0, t->width, t->height);
+}
+
+void vl_gl_read_rgba(int w, int h, bool flip, unsigned char *rgba)
+{
+    glPixelStorei(GL_PACK_ALIGNMENT, 1);
+    glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, rgba);
+    if (!flip)
+        return;
+    size_t row = (size_t)w * 4;
+    unsigned char *tmp = vl_xmalloc(row);
+    for (int y = 0; y < h / 2; y++) {
+        unsigned char *a = rgba + (size_t)y * row, *b = rgba + (size_t)(h - 1 - y) * row;
+        memcpy(tmp, a, row);
+        memcpy(a, b, row);
+        memcpy(b, tmp, row);
+    }
+    free(tmp);
+}
+
+GLuint vl_gl_empty_vao(void)
+{
+    GLuint vao;
+    glGenVertexArrays(1, &vao);
+    return vao;
+}
+
+static SDL_Window *open_window(const vl_output *o, bool headless)
+{
+    Uint32 flags = SDL_WINDOW_OPENGL;
+    int x = SDL_WINDOWPOS_UNDEFINED, y = SDL_WINDOWPOS_UNDEFINED;
+    int w = 16, h = 16;
+    if (headless) {
+        flags |= SDL_WINDOW_HIDDEN;
+    } else {
+        int display = o->display < SDL_GetNumVideoDisplays() ? o->display : 0;
+        if (display != o->display)
+            VL_WARN(LOG, "output %s: display %d does not exist, using display 0",
+                    o->name, o->display);
+        x = y = SDL_WINDOWPOS_CENTERED_DISPLAY(display);
+        w = o->width;
+        h = o->height;
+        SDL_DisplayMode mode;
+        if (!o->fullscreen && SDL_GetDesktopDisplayMode(display, &mode) == 0 &&
+            (w > mode.w || h > mode.h)) {
+            /* A canvas bigger than the desktop still opens, scaled down. */
+            double s = SDL_min(0.9 * mode.w / w, 0.9 * mode.h / h);
+            w = (int)(w * s);
+            h = (int)(h * s);
+        }
+        flags |= SDL_WINDOW_RESIZABLE;
+        if (o->fullscreen)
+            flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
+    }
+    char title[128];
+    snprintf(title, sizeof(title), "volym: %s", o ? o->name : "headless");
+    SDL_Window *win = SDL_CreateWindow(title, x, y, w, h, flags);
+    if (!win)
+        VL_ERR(LOG, "cannot open a window for output %s: %s", o ? o->name : "-", SDL_GetError());
+    return win;
+}
+
+vl_gl *vl_gl_create(const vl_stage *stage, bool headless)
+{
+    if (headless)
+        SDL_SetHint(SDL_HINT_VIDEODRIVER, "offscreen");
+    if (SDL_Init(SDL_INIT_VIDEO) != 0) {
+        VL_ERR(LOG, "cannot start SDL video: %s", SDL_GetError());
+        return NULL;
+    }
+    vl_gl *gl = vl_xcalloc(1, sizeof(*gl));
+    gl->headless = headless;
+    SDL_GL_SetAttribute(SDL_GL_CONTEXT_MAJOR_VERSION, 3);
+    SDL_GL_SetAttribute(SDL_GL_CONTEXT_MINOR_VERSION, 3);
+    SDL_GL_SetAttribute(SDL_GL_CONTEXT_PROFILE_MASK, SDL_GL_CONTEXT_PROFILE_CORE);
+    SDL_GL_SetAttribute(SDL_GL_DOUBLEBUFFER, 1);
+
+    gl->n_windows = headless ? 1 : stage->n_outputs;
+    gl->windows = vl_xcalloc(gl->n_windows, sizeof(*gl->windows));
+    for (int i = 0; i < gl->n_windows; i++) {
+        gl->windows[i] = open_window(headless ? NULL : &stage->outputs[i], headless);
+        if (!gl->windows[i])
+            goto fail;
+    }
+    gl->ctx = SDL_GL_CreateContext(gl->windows[0]);
+    if (!gl->ctx) {
+        VL_ERR(LOG, "cannot create an OpenGL 3.3 core context: %s", SDL_GetError());
+        goto fail;
+    }
+    glewExperimental = GL_TRUE;
+    GLenum err = glewInit();
+    /* Over EGL (offscreen driver) GLEW loads the functions, then fails to
+     * find a GLX display: with a current context that is success. */
+    if (err != GLEW_OK && err != GLEW_ERROR_NO_GLX_DISPLAY) {
+        VL_ERR(LOG, "cannot load OpenGL functions: %s", glewGetErrorString(err));
+        goto fail;
+    }
+    VL_INFO(LOG, "%s, %s%s", (const char *)glGetString(GL_RENDERER),
+            (const char *)glGetString(GL_VERSION), headless ? ", headless" : "");
+    if (!headless)
+        SDL_GL_SetSwapInterval(1);
+    gl->blit_prog = vl_gl_program("blit", vl_shader_blit_vert, vl_shader_blit_frag);
+    if (!gl->blit_prog)
+        goto fail;
+    gl->vao = vl_gl_empty_vao();
+    return gl;
+
+fail:
+    vl_gl_destroy(gl);
+    return NULL;
+}
+
+void vl_gl_destroy(vl_gl *gl)
+{
+    if (!gl)
+        return;
+    if (gl->ctx) {
+        glDeleteProgram(gl->blit_prog);
+        glDeleteVertexArrays(1, &gl->vao);
+        SDL_GL_DeleteContext(gl->ctx);
+    }
+    for (int i = 0; i < gl->n_windows; i++)
+        if (gl->windows[i])
+            SDL_DestroyWindow(gl->windows[i]);
+    free(gl->windows);
+    free(gl);
+    SDL_Quit();
+}
+
+bool vl_gl_headless(const vl_gl *gl) { return gl->headless; }
+
+bool vl_gl_poll(vl_gl *gl)
+{
+    SDL_Event ev;
+    bool run = true;
+    while (SDL_PollEvent(&ev)) {
+        if (ev.type == SDL_QUIT)
+            run = false;
+        else if (ev.type == SDL_KEYDOWN &&
+                 (ev.key.keysym.sym == SDLK_ESCAPE || ev.key.keysym.sym == SDLK_q))
+            run = false;
+    }
+    (void)gl;
+    return run;
+}
+
+bool vl_gl_present(vl_gl *gl, const unsigned *canvas_textures, int n)
+{
+    if (gl->headless)
+        return vl_gl_poll(gl);
+    for (int i = 0; i < gl->n_windows && i < n; i++) {
+        SDL_GL_MakeCurrent(gl->windows[i], gl->ctx);
+        int w, h;
+        SDL_GL_GetDrawableSize(gl->windows[i], &w, &h);
+        glBindFramebuffer(GL_FRAMEBUFFER, 0);
+        glViewport(0, 0, w, h);
+        glDisable(GL_DEPTH_TEST);
+        glUseProgram(gl->blit_prog);
+        glActiveTexture(GL_TEXTURE0);
+        glBindTexture(GL_TEXTURE_2D, canvas_textures[i]);
+        glBindVertexArray(gl->vao);
+        glDrawArrays(GL_TRIANGLES, 0, 3);
+        SDL_GL_SwapWindow(gl->windows[i]);
+    }
+    SDL_GL_MakeCurrent(gl->windows[0], gl->ctx);
+    return vl_gl_poll(gl);
+}

@@ -1,0 +1,398 @@
+/*
+ * The two passes of a frame (see render.h) and the camera/reference views
+ * that prove them. Matrices are computed in double from the stage
+ * convention (core's vl_basis_from_ptr) and handed to GL as float.
+ */
+#include "render.h"
+#include "gl_util.h"
+#include "shaders.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG "render"
+#define NEAR_M 0.05
+#define FAR_M 30000.0
+
+/* One vertex of a section facet: where it is in the canvas and on stage. */
+typedef struct wall_vertex {
+    float canvas[2];
+    float world[3];
+} wall_vertex;
+
+typedef struct output_state {
+    vl_target canvas;
+    GLuint vao, vbo;
+    int n_vertices;
+} output_state;
+
+struct vl_renderer {
+    vl_stage *stage;
+    vl_renderer_desc desc;
+    output_state *outputs;
+    GLuint canvas_prog, wall_prog, blit_prog;
+    GLuint empty_vao;
+    vl_target inner;
+    vl_target view;             /* camera / reference view, resized on demand */
+    vl_target bench;
+    GLuint outer_cube, outer_fbo, outer_depth;
+    double outer_time;          /* scene time the cube was drawn for */
+    const vl_scene *outer_scene;
+};
+
+void vl_camera_view_matrix(const vl_pose *pose, float out[16])
+{
+    /* GL eye space: x = image right, y = image up, z = backwards. */
+    vl_basis b = vl_basis_from_ptr(pose->pan_deg, pose->tilt_deg, pose->roll_deg);
+    const double *rows[3] = { b.right, b.up, b.forward };
+    const double sign[3] = { 1, 1, -1 };
+    memset(out, 0, 16 * sizeof(float));
+    for (int r = 0; r < 3; r++) {
+        double t = 0;
+        for (int c = 0; c < 3; c++) {
+            out[c * 4 + r] = (float)(sign[r] * rows[r][c]);
+            t += sign[r] * rows[r][c] * pose->pos[c];
+        }
+        out[12 + r] = (float)-t;
+    }
+    out[15] = 1.0f;
+}
+
+static void frustum_matrix(double tan_x, double tan_y, float out[16])
+{
+    const double n = NEAR_M, f = FAR_M;
+    memset(out, 0, 16 * sizeof(float));
+    out[0] = (float)(1.0 / tan_x);
+    out[5] = (float)(1.0 / tan_y);
+    out[10] = (float)(-(f + n) / (f - n));
+    out[11] = -1.0f;
+    out[14] = (float)(-2.0 * f * n / (f - n));
+}
+
+void vl_camera_proj_matrix(const vl_camera *cam, double scale, float out[16])
+{
+    double tan_x = tan(cam->fov_h_deg * M_PI / 360.0) * scale;
+    double tan_y = tan_x * cam->height / cam->width;
+    frustum_matrix(tan_x, tan_y, out);
+}
+
+static void mat4_mul(const float a[16], const float b[16], float out[16])
+{
+    for (int c = 0; c < 4; c++)
+        for (int r = 0; r < 4; r++) {
+            float s = 0;
+            for (int k = 0; k < 4; k++)
+                s += a[k * 4 + r] * b[c * 4 + k];
+            out[c * 4 + r] = s;
+        }
+}
+
+/* Two triangles per column facet: a facet is flat, so stage positions
+ * interpolated linearly across it in the canvas are exact. */
+static void build_output_mesh(const vl_stage *stage, int out_index, output_state *o)
+{
+    int n = 0;
+    for (int i = 0; i < stage->n_sections; i++)
+        if (stage->sections[i].output == out_index)
+            n += stage->sections[i].cols * 6;
+    wall_vertex *v = vl_xcalloc(n, sizeof(*v));
+    int k = 0;
+    for (int i = 0; i < stage->n_sections; i++) {
+        const vl_section *s = &stage->sections[i];
+        if (s->output != out_index)
+            continue;
+        double h = vl_section_height_px(s);
+        for (int col = 0; col < s->cols; col++) {
+            double x0 = col * s->panel_px_w, x1 = x0 + s->panel_px_w;
+            const double corner[6][2] = { { x0, 0 }, { x1, 0 }, { x1, h }, { x0, 0 }, { x1, h }, { x0, h } };
+            for (int c = 0; c < 6; c++) {
+                double w[3];
+                vl_section_pixel_to_stage(s, corner[c][0], corner[c][1], w);
+                v[k].canvas[0] = (float)(s->canvas_x + corner[c][0]);
+                v[k].canvas[1] = (float)(s->canvas_y + corner[c][1]);
+                for (int j = 0; j < 3; j++)
+                    v[k].world[j] = (float)w[j];
+                k++;
+            }
+        }
+    }
+    o->n_vertices = n;
+    glGenVertexArrays(1, &o->vao);
+    glGenBuffers(1, &o->vbo);
+    glBindVertexArray(o->vao);
+    glBindBuffer(GL_ARRAY_BUFFER, o->vbo);
+    glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)(n * sizeof(*v)), v, GL_STATIC_DRAW);
+    glEnableVertexAttribArray(0);
+    glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, sizeof(*v), (void *)offsetof(wall_vertex, canvas));
+    glEnableVertexAttribArray(1);
+    glVertexAttribPointer(1, 3, GL_FLOAT, GL_FALSE, sizeof(*v), (void *)offsetof(wall_vertex, world));
+    glBindVertexArray(0);
+    free(v);
+}
+
+static bool outer_init(vl_renderer *r)
+{
+    int size = r->desc.outer_size;
+    glGenTextures(1, &r->outer_cube);
+    glBindTexture(GL_TEXTURE_CUBE_MAP, r->outer_cube);
+    for (int f = 0; f < 6; f++)
+        glTexImage2D(GL_TEXTURE_CUBE_MAP_POSITIVE_X + f, 0, GL_RGBA8, size, size, 0,
+                     GL_RGBA, GL_UNSIGNED_BYTE, NULL);
+    glTexParameteri(GL_TEXTURE_CUBE_MAP, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_CUBE_MAP, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_CUBE_MAP, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_CUBE_MAP, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_CUBE_MAP, GL_TEXTURE_WRAP_R, GL_CLAMP_TO_EDGE);
+    glEnable(GL_TEXTURE_CUBE_MAP_SEAMLESS);
+    glGenRenderbuffers(1, &r->outer_depth);
+    glBindRenderbuffer(GL_RENDERBUFFER, r->outer_depth);
+    glRenderbufferStorage(GL_RENDERBUFFER, GL_DEPTH_COMPONENT24, size, size);
+    glGenFramebuffers(1, &r->outer_fbo);
+    glBindFramebuffer(GL_FRAMEBUFFER, r->outer_fbo);
+    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_RENDERBUFFER, r->outer_depth);
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_CUBE_MAP_POSITIVE_X,
+                           r->outer_cube, 0);
+    bool ok = glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    if (!ok)
+        VL_ERR(LOG, "cannot make the %dx%d outer cube framebuffer", size, size);
+    return ok;
+}
+
+vl_renderer *vl_renderer_create(const vl_stage *stage, const vl_renderer_desc *desc)
+{
+    vl_renderer *r = vl_xcalloc(1, sizeof(*r));
+    r->stage = vl_stage_copy(stage);
+    r->desc = desc ? *desc : (vl_renderer_desc){ 0 };
+    if (!r->desc.outer_size)
+        r->desc.outer_size = 512;
+    r->outer_time = NAN;
+    r->canvas_prog = vl_gl_program("canvas", vl_shader_canvas_vert, vl_shader_canvas_frag);
+    r->wall_prog = vl_gl_program("wall_view", vl_shader_wall_view_vert, vl_shader_wall_view_frag);
+    r->blit_prog = vl_gl_program("blit", vl_shader_blit_vert, vl_shader_blit_frag);
+    if (!r->canvas_prog || !r->wall_prog || !r->blit_prog)
+        goto fail;
+    r->empty_vao = vl_gl_empty_vao();
+    r->outputs = vl_xcalloc(stage->n_outputs, sizeof(*r->outputs));
+    for (int i = 0; i < stage->n_outputs; i++) {
+        if (!vl_target_init(&r->outputs[i].canvas, stage->outputs[i].width,
+                            stage->outputs[i].height, false))
+            goto fail;
+        build_output_mesh(stage, i, &r->outputs[i]);
+    }
+    if (!outer_init(r))
+        goto fail;
+    return r;
+
+fail:
+    vl_renderer_destroy(r);
+    return NULL;
+}
+
+void vl_renderer_destroy(vl_renderer *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; r->outputs && i < r->stage->n_outputs; i++) {
+        vl_target_free(&r->outputs[i].canvas);
+        glDeleteVertexArrays(1, &r->outputs[i].vao);
+        glDeleteBuffers(1, &r->outputs[i].vbo);
+    }
+    free(r->outputs);
+    vl_target_free(&r->inner);
+    vl_target_free(&r->view);
+    vl_target_free(&r->bench);
+    glDeleteTextures(1, &r->outer_cube);
+    glDeleteFramebuffers(1, &r->outer_fbo);
+    glDeleteRenderbuffers(1, &r->outer_depth);
+    glDeleteProgram(r->canvas_prog);
+    glDeleteProgram(r->wall_prog);
+    glDeleteProgram(r->blit_prog);
+    glDeleteVertexArrays(1, &r->empty_vao);
+    vl_stage_free(r->stage);
+    free(r);
+}
+
+/* (Re)size a render target; false on GL failure. */
+static bool ensure_target(vl_target *t, int w, int h, bool depth)
+{
+    if (t->fbo && t->width == w && t->height == h)
+        return true;
+    if (t->fbo)
+        vl_target_free(t);
+    return vl_target_init(t, w, h, depth);
+}
+
+/* The outer content: the scene from the outer eye into a cube map, one
+ * 90-degree face at a time, with GL's cube-face orientations so a lookup
+ * by stage direction finds the right texel. */
+static void draw_outer(vl_renderer *r, vl_scene *scene, double t_sec)
+{
+    static const double dirs[6][3] = { { 1, 0, 0 }, { -1, 0, 0 }, { 0, 1, 0 },
+                                       { 0, -1, 0 }, { 0, 0, 1 }, { 0, 0, -1 } };
+    static const double ups[6][3] = { { 0, -1, 0 }, { 0, -1, 0 }, { 0, 0, 1 },
+                                      { 0, 0, -1 }, { 0, -1, 0 }, { 0, -1, 0 } };
+    const double *eye = r->stage->frustum.outer_eye;
+    float eyef[3] = { (float)eye[0], (float)eye[1], (float)eye[2] };
+    float proj[16];
+    frustum_matrix(1.0, 1.0, proj);
+    int size = r->desc.outer_size;
+    glBindFramebuffer(GL_FRAMEBUFFER, r->outer_fbo);
+    glViewport(0, 0, size, size);
+    for (int f = 0; f < 6; f++) {
+        glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0,
+                               GL_TEXTURE_CUBE_MAP_POSITIVE_X + f, r->outer_cube, 0);
+        glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
+        /* A look-at basis: right = forward x up. */
+        const double *fw = dirs[f], *up = ups[f];
+        double right[3] = { fw[1] * up[2] - fw[2] * up[1], fw[2] * up[0] - fw[0] * up[2],
+                            fw[0] * up[1] - fw[1] * up[0] };
+        const double *rows[3] = { right, up, fw };
+        const double sign[3] = { 1, 1, -1 };
+        float view[16] = { 0 };
+        for (int row = 0; row < 3; row++) {
+            double t = 0;
+            for (int c = 0; c < 3; c++) {
+                view[c * 4 + row] = (float)(sign[row] * rows[row][c]);
+                t += sign[row] * rows[row][c] * eye[c];
+            }
+            view[12 + row] = (float)-t;
+        }
+        view[15] = 1.0f;
+        vl_scene_draw(scene, view, proj, eyef, t_sec);
+    }
+    r->outer_time = t_sec;
+    r->outer_scene = scene;
+}
+
+void vl_renderer_frame(vl_renderer *r, vl_scene *scene, const vl_camera *cam, double t_sec)
+{
+    double scale = 1.0 + r->stage->frustum.overscan;
+    int iw = r->desc.inner_width ? r->desc.inner_width : (int)lround(cam->width * scale);
+    int ih = r->desc.inner_height ? r->desc.inner_height : (int)lround(cam->height * scale);
+    if (!ensure_target(&r->inner, iw, ih, true))
+        return;
+
+    /* A static scene's outer view never changes: draw it once. */
+    if (r->outer_scene != scene || (vl_scene_animated(scene) && r->outer_time != t_sec))
+        draw_outer(r, scene, t_sec);
+
+    float view[16], proj[16], vp[16];
+    float eye[3] = { (float)cam->pose.pos[0], (float)cam->pose.pos[1], (float)cam->pose.pos[2] };
+    vl_camera_view_matrix(&cam->pose, view);
+    vl_camera_proj_matrix(cam, scale, proj);
+    mat4_mul(proj, view, vp);
+    vl_target_bind(&r->inner);
+    glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
+    vl_scene_draw(scene, view, proj, eye, t_sec);
+
+    glDisable(GL_DEPTH_TEST);
+    glUseProgram(r->canvas_prog);
+    glUniformMatrix4fv(glGetUniformLocation(r->canvas_prog, "u_inner_viewproj"), 1, GL_FALSE, vp);
+    const double *oe = r->stage->frustum.outer_eye;
+    glUniform3f(glGetUniformLocation(r->canvas_prog, "u_outer_eye"),
+                (float)oe[0], (float)oe[1], (float)oe[2]);
+    glUniform1i(glGetUniformLocation(r->canvas_prog, "u_inner"), 0);
+    glUniform1i(glGetUniformLocation(r->canvas_prog, "u_outer"), 1);
+    glActiveTexture(GL_TEXTURE0);
+    glBindTexture(GL_TEXTURE_2D, r->inner.tex);
+    glActiveTexture(GL_TEXTURE1);
+    glBindTexture(GL_TEXTURE_CUBE_MAP, r->outer_cube);
+    for (int i = 0; i < r->stage->n_outputs; i++) {
+        output_state *o = &r->outputs[i];
+        vl_target_bind(&o->canvas);
+        glClearColor(0, 0, 0, 1);
+        glClear(GL_COLOR_BUFFER_BIT);
+        glUniform2f(glGetUniformLocation(r->canvas_prog, "u_canvas_size"),
+                    (float)o->canvas.width, (float)o->canvas.height);
+        glBindVertexArray(o->vao);
+        glDrawArrays(GL_TRIANGLES, 0, o->n_vertices);
+    }
+    glActiveTexture(GL_TEXTURE0);
+    glBindVertexArray(0);
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+}
+
+unsigned vl_renderer_canvas_texture(const vl_renderer *r, int output)
+{
+    return r->outputs[output].canvas.tex;
+}
+
+void vl_renderer_read_canvas(vl_renderer *r, int output, uint8_t *rgba)
+{
+    const vl_target *t = &r->outputs[output].canvas;
+    vl_target_bind(t);
+    /* The canvas is stored top row first already. */
+    vl_gl_read_rgba(t->width, t->height, false, rgba);
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+}
+
+void vl_renderer_camera_view(vl_renderer *r, const vl_camera *cam, uint8_t *rgba)
+{
+    if (!ensure_target(&r->view, cam->width, cam->height, true))
+        return;
+    float view[16], proj[16];
+    vl_camera_view_matrix(&cam->pose, view);
+    vl_camera_proj_matrix(cam, 1.0, proj);
+    vl_target_bind(&r->view);
+    glClearColor(0, 0, 0, 0);
+    glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
+    glEnable(GL_DEPTH_TEST);
+    glUseProgram(r->wall_prog);
+    glUniformMatrix4fv(glGetUniformLocation(r->wall_prog, "u_view"), 1, GL_FALSE, view);
+    glUniformMatrix4fv(glGetUniformLocation(r->wall_prog, "u_proj"), 1, GL_FALSE, proj);
+    glUniform1i(glGetUniformLocation(r->wall_prog, "u_canvas"), 0);
+    glActiveTexture(GL_TEXTURE0);
+    for (int i = 0; i < r->stage->n_outputs; i++) {
+        output_state *o = &r->outputs[i];
+        glUniform2f(glGetUniformLocation(r->wall_prog, "u_canvas_size"),
+                    (float)o->canvas.width, (float)o->canvas.height);
+        glBindTexture(GL_TEXTURE_2D, o->canvas.tex);
+        glBindVertexArray(o->vao);
+        glDrawArrays(GL_TRIANGLES, 0, o->n_vertices);
+    }
+    glBindVertexArray(0);
+    vl_gl_read_rgba(cam->width, cam->height, true, rgba);
+    glClearColor(0, 0, 0, 1);
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+}
+
+void vl_renderer_reference_view(vl_renderer *r, vl_scene *scene, const vl_camera *cam,
+                                double t_sec, uint8_t *rgba)
+{
+    if (!ensure_target(&r->view, cam->width, cam->height, true))
+        return;
+    float view[16], proj[16];
+    float eye[3] = { (float)cam->pose.pos[0], (float)cam->pose.pos[1], (float)cam->pose.pos[2] };
+    vl_camera_view_matrix(&cam->pose, view);
+    vl_camera_proj_matrix(cam, 1.0, proj);
+    vl_target_bind(&r->view);
+    glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
+    vl_scene_draw(scene, view, proj, eye, t_sec);
+    vl_gl_read_rgba(cam->width, cam->height, true, rgba);
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+}
+
+void vl_renderer_textured_pass(vl_renderer *r, int passes)
+{
+    const vl_output *o = &r->stage->outputs[0];
+    if (!ensure_target(&r->bench, o->width, o->height, false))
+        return;
+    vl_target_bind(&r->bench);
+    glDisable(GL_DEPTH_TEST);
+    glUseProgram(r->blit_prog);
+    glActiveTexture(GL_TEXTURE0);
+    glBindTexture(GL_TEXTURE_2D, r->outputs[0].canvas.tex);
+    glBindVertexArray(r->empty_vao);
+    for (int i = 0; i < passes; i++)
+        glDrawArrays(GL_TRIANGLES, 0, 3);
+    glBindVertexArray(0);
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+}
+
+void vl_renderer_finish(vl_renderer *r)
+{
+    (void)r;
+    glFinish();
+}

@@ -1,0 +1,117 @@
+/*
+ * render: OpenGL 3.3 core rendering of the LED volume.
+ *
+ *   vl_gl        the GL context and the presentation targets: one SDL window
+ *                per stage output, or headless (SDL offscreen driver, EGL).
+ *   vl_scene     something to look at: builtin:grid, builtin:fell.
+ *   vl_renderer  the two passes of a frame. Pass 1 (inner) renders the scene
+ *                from the tracked camera with FOV + overscan; the outer cube
+ *                renders it from the stage's outer viewpoint. Pass 2 (canvas)
+ *                draws every section into its output's pixel rectangle; each
+ *                wall pixel knows its stage position W and shows the inner
+ *                frustum where W projects into it, the outer content elsewhere.
+ *
+ * One thread owns the GL context: every function here must be called from
+ * the thread that called vl_gl_create, after it.
+ */
+#ifndef VL_RENDER_H
+#define VL_RENDER_H
+
+#include "core/core.h"
+#include "stage/stage.h"
+
+/* A physical camera: where it is, what it sees. */
+typedef struct vl_camera {
+    vl_pose pose;
+    double fov_h_deg;           /* horizontal field of view */
+    int width, height;          /* its image size; gives the aspect */
+} vl_camera;
+
+/* Column-major 4x4 matrices for the camera, in GL clip convention. `scale`
+ * multiplies the tangents of the half-angles (1 + overscan for the inner
+ * frustum, 1 for the camera itself). */
+void vl_camera_view_matrix(const vl_pose *pose, float out[16]);
+void vl_camera_proj_matrix(const vl_camera *cam, double scale, float out[16]);
+
+/* ---- GL context and presentation ---------------------------------------- */
+
+typedef struct vl_gl vl_gl;
+
+/* Create the GL context. headless: use the SDL offscreen driver (no display
+ * needed); otherwise open one window per stage output on its display
+ * (fullscreen when asked). Returns NULL with one logged message when no GL
+ * 3.3 context can be had. */
+vl_gl *vl_gl_create(const vl_stage *stage, bool headless);
+void vl_gl_destroy(vl_gl *gl);
+bool vl_gl_headless(const vl_gl *gl);
+
+/* Show each output's canvas texture in its window and swap. No-op headless.
+ * Returns false when the user closed a window or pressed Escape/q. */
+bool vl_gl_present(vl_gl *gl, const unsigned *canvas_textures, int n);
+
+/* Poll window events; false when the user asked to quit. */
+bool vl_gl_poll(vl_gl *gl);
+
+/* ---- scenes ------------------------------------------------------------- */
+
+typedef struct vl_scene vl_scene;
+
+/* "builtin:grid" or "builtin:fell". Unknown names: NULL and one message
+ * listing the known ones. */
+vl_scene *vl_scene_create(const char *name);
+void vl_scene_destroy(vl_scene *s);
+
+/* True when the scene changes with time (the outer cube must be redrawn). */
+bool vl_scene_animated(const vl_scene *s);
+
+/* Draw the scene into the bound framebuffer (depth test on) as seen through
+ * view/proj from eye (stage metres), at scene time t_sec. */
+void vl_scene_draw(vl_scene *s, const float view[16], const float proj[16],
+                   const float eye[3], double t_sec);
+
+/* ---- the renderer ------------------------------------------------------- */
+
+typedef struct vl_renderer vl_renderer;
+
+typedef struct vl_renderer_desc {
+    int inner_width, inner_height;  /* inner frustum target; 0 = camera size x (1 + overscan) */
+    int outer_size;                 /* outer cube face size; 0 = 512 */
+} vl_renderer_desc;
+
+/* The stage is copied. NULL with one message on GL failure. */
+vl_renderer *vl_renderer_create(const vl_stage *stage, const vl_renderer_desc *desc);
+void vl_renderer_destroy(vl_renderer *r);
+
+/* Render every output canvas for a camera at scene time t_sec. */
+void vl_renderer_frame(vl_renderer *r, vl_scene *scene, const vl_camera *cam, double t_sec);
+
+/* The canvas texture of output i (RGBA8, row 0 = top of the canvas). */
+unsigned vl_renderer_canvas_texture(const vl_renderer *r, int output);
+
+/* Read output i's canvas into rgba (width*height*4 bytes, top row first). */
+void vl_renderer_read_canvas(vl_renderer *r, int output, uint8_t *rgba);
+
+/* What `cam` films of the wall: every section drawn as an ideal emissive
+ * display of its canvas as rendered by the last vl_renderer_frame, black
+ * (alpha 0) where no wall is seen, alpha 255 where it is. rgba gets
+ * cam->width x cam->height x 4 bytes, top row first. */
+void vl_renderer_camera_view(vl_renderer *r, const vl_camera *cam, uint8_t *rgba);
+
+/* The scene filmed straight from `cam`, no wall: the reference the camera
+ * view must match. Same layout as vl_renderer_camera_view (alpha 255). */
+void vl_renderer_reference_view(vl_renderer *r, vl_scene *scene, const vl_camera *cam,
+                                double t_sec, uint8_t *rgba);
+
+/* A plain full-canvas textured pass into output 0's canvas size, for the
+ * benchmark's unit of cost. Draws `passes` times. */
+void vl_renderer_textured_pass(vl_renderer *r, int passes);
+
+/* Wait for the GPU to finish (for timing). */
+void vl_renderer_finish(vl_renderer *r);
+
+/* ---- images ------------------------------------------------------------- */
+
+/* Write rgba (top row first) as an RGB PNG. Logs and returns false on error. */
+bool vl_write_png(const char *path, int width, int height, const uint8_t *rgba);
+
+#endif

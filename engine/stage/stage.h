@@ -1,0 +1,108 @@
+/*
+ * stage: the physical LED volume. Sections of LED panels placed in stage
+ * space, the outputs (canvases) they are mapped into, the stage frame rate
+ * and the frustum settings. Read from JSON (written by volym-calib, edited by
+ * people) or built in.
+ *
+ * Section geometry. A section is a grid of cols x rows panels. Its local
+ * frame is the orientation a viewer takes to look straight at its front:
+ * forward points into the panels, right along a row, up along a column
+ * (see vl_basis_from_ptr; yaw/pitch/roll use the camera's pan/tilt/roll
+ * convention). So a wall in front of the stage origin has rotation 0,0,0, a
+ * ceiling above the stage has pitch +90, a wall on the right has yaw +90.
+ * `position` is the stage position of the top-left corner of the top-left
+ * panel seen from the front; pixels run right and down from there.
+ *
+ * Curved sections are built as real curved walls are: every column of panels
+ * is a flat facet, turned by curve_deg about the section's up axis from the
+ * previous column. Positive curve_deg turns each next column towards the
+ * viewer (a concave wall around the stage); column 0 lies along the
+ * section's own right axis.
+ *
+ * Pixel coordinates are continuous: (0,0) is the top-left corner of the
+ * top-left pixel, pixel (i,j) has its centre at (i+0.5, j+0.5).
+ */
+#ifndef VL_STAGE_H
+#define VL_STAGE_H
+
+#include "core/core.h"
+
+#define VL_NAME_MAX 64
+
+typedef struct vl_output {
+    char name[VL_NAME_MAX];
+    int width, height;          /* canvas size in pixels */
+    int display;                /* SDL display index for its window */
+    bool fullscreen;
+} vl_output;
+
+typedef struct vl_section {
+    char name[VL_NAME_MAX];
+    double panel_w_mm, panel_h_mm;
+    int panel_px_w, panel_px_h;
+    int cols, rows;
+    double pos[3];              /* top-left corner, stage metres */
+    double yaw_deg, pitch_deg, roll_deg;
+    double curve_deg;           /* per column; 0 for a flat section */
+    int output;                 /* index into vl_stage.outputs */
+    int canvas_x, canvas_y;     /* top-left of its rectangle in that canvas */
+} vl_section;
+
+typedef struct vl_frustum_settings {
+    /* Inner frustum overscan: the inner frustum's tangent half-angles are the
+     * camera's times (1 + overscan). 0.1 = 10 % larger each way. */
+    double overscan;
+    /* Where the outer content is seen from (stage metres). */
+    double outer_eye[3];
+} vl_frustum_settings;
+
+typedef struct vl_stage {
+    char name[VL_NAME_MAX];
+    vl_rational rate;
+    vl_frustum_settings frustum;
+    vl_output *outputs;
+    int n_outputs;
+    vl_section *sections;
+    int n_sections;
+} vl_stage;
+
+/* The built-in stage: a small try-out volume, one gently curved wall of
+ * 12 x 5 panels of 500 mm (6 m x 2.5 m, 160 px per panel, 5 degrees per
+ * column), symmetric about X = 0, its middle 4 m in front of the origin,
+ * standing on the floor; one 1920x1080 output; 25 fps; overscan 0.1.
+ * Never NULL; free with vl_stage_free. */
+vl_stage *vl_stage_default(void);
+
+/* Load a stage from a JSON file. On any error logs one message naming the
+ * file with line:column (syntax) or the JSON path (content), and what was
+ * expected, and returns NULL. */
+vl_stage *vl_stage_load(const char *path);
+
+/* Parse a stage from JSON text. `source` names it in messages. On error
+ * returns NULL and writes the one-line message into err (errlen bytes)
+ * without logging. */
+vl_stage *vl_stage_parse(const char *json, const char *source, char *err, size_t errlen);
+
+/* Write a stage as JSON (the format vl_stage_load reads). Returns a string
+ * the caller frees, or NULL on failure. */
+char *vl_stage_to_json(const vl_stage *stage);
+
+/* Deep copy. */
+vl_stage *vl_stage_copy(const vl_stage *stage);
+
+/* Accepts NULL and half-built stages. */
+void vl_stage_free(vl_stage *stage);
+
+/* Section size in pixels. */
+int vl_section_width_px(const vl_section *s);
+int vl_section_height_px(const vl_section *s);
+
+/* Stage position (metres) of the point at section pixel coordinates (px, py).
+ * Exact on every facet of a curved section. */
+void vl_section_pixel_to_stage(const vl_section *s, double px, double py, double out[3]);
+
+/* Orientation of column `col` (0 .. cols-1) of a section: its right, forward
+ * (into the panels) and up axes in stage space. */
+vl_basis vl_section_column_basis(const vl_section *s, int col);
+
+#endif

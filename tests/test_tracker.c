@@ -1,0 +1,202 @@
+/* The UDP tracker receiver, over real loopback datagrams: samples arrive,
+ * malformed and filtered datagrams are counted and never reach the buffer,
+ * URLs are validated, close is prompt. */
+#include "track/track.h"
+#include "check.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int tx_fd = -1;
+
+static void send_to(int port, const void *buf, size_t len)
+{
+    struct sockaddr_in sa = {
+        .sin_family = AF_INET,
+        .sin_port = htons((uint16_t)port),
+        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+    };
+    ssize_t n = sendto(tx_fd, buf, len, 0, (struct sockaddr *)&sa, sizeof(sa));
+    CHECK(n == (ssize_t)len);
+}
+
+static void make_packet(uint8_t out[VL_FREED_D1_SIZE], int camera, double pan, double x)
+{
+    vl_sample s = { .camera = camera, .pose = { .pos = { x, 2.0, 1.5 }, .pan_deg = pan },
+                    .zoom = 100, .focus = 200 };
+    vl_freed_encode(&s, out);
+}
+
+/* Wait (at most 2 s) until the tracker has seen `n` datagrams. */
+static bool wait_datagrams(vl_tracker *t, uint64_t n)
+{
+    int64_t deadline = vl_now_ns() + 2 * VL_NS_PER_SEC;
+    while (vl_now_ns() < deadline) {
+        if (vl_tracker_get_stats(t).datagrams >= n)
+            return true;
+        usleep(1000);
+    }
+    return false;
+}
+
+static void test_valid_samples(void)
+{
+    vl_sample_buffer *b = vl_sample_buffer_create(16);
+    vl_tracker *t = vl_tracker_open("freed://127.0.0.1:0", -1, b);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    int port = vl_tracker_port(t);
+    CHECK(port > 0 && port <= 65535);
+
+    uint8_t pkt[VL_FREED_D1_SIZE];
+    int64_t before = vl_now_ns();
+    make_packet(pkt, 3, 10.0, 0.25);
+    send_to(port, pkt, sizeof(pkt));
+    CHECK(wait_datagrams(t, 1));
+    int64_t after = vl_now_ns();
+
+    vl_sample s;
+    CHECK(vl_sample_buffer_latest(b, 3, &s));
+    CHECK(s.camera == 3);
+    CHECK(s.pose.pan_deg == 10.0);
+    CHECK(s.pose.pos[0] == 0.25);
+    CHECK(s.pose.pos[1] == 2.0);
+    CHECK(s.zoom == 100 && s.focus == 200);
+    CHECK(s.t_ns >= before && s.t_ns <= after);
+
+    /* Another camera and a newer sample move the newest sample along. */
+    make_packet(pkt, 4, 20.0, 0.5);
+    send_to(port, pkt, sizeof(pkt));
+    make_packet(pkt, 3, 30.0, 0.75);
+    send_to(port, pkt, sizeof(pkt));
+    CHECK(wait_datagrams(t, 3));
+    CHECK(vl_sample_buffer_latest(b, 4, &s) && s.pose.pan_deg == 20.0);
+    CHECK(vl_sample_buffer_latest(b, 3, &s) && s.pose.pan_deg == 30.0);
+    CHECK(vl_sample_buffer_latest(b, -1, &s) && s.camera == 3 && s.pose.pos[0] == 0.75);
+
+    vl_tracker_stats st = vl_tracker_get_stats(t);
+    CHECK(st.datagrams == 3 && st.samples == 3 && st.filtered == 0);
+    CHECK(st.bad_length == 0 && st.bad_type == 0 && st.bad_checksum == 0);
+    CHECK(vl_sample_buffer_count(b) == 3);
+    vl_tracker_close(t);
+    vl_sample_buffer_destroy(b);
+}
+
+/* Every kind of bad datagram is counted in its own counter and none of them
+ * changes the newest sample. */
+static void test_bad_datagrams(void)
+{
+    vl_sample_buffer *b = vl_sample_buffer_create(16);
+    vl_tracker *t = vl_tracker_open("freed://:0", 1, b);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    int port = vl_tracker_port(t);
+
+    uint8_t good[VL_FREED_D1_SIZE];
+    make_packet(good, 1, 45.0, 1.0);
+    send_to(port, good, sizeof(good));
+    CHECK(wait_datagrams(t, 1));
+    vl_sample before;
+    CHECK(vl_sample_buffer_latest(b, -1, &before) && before.pose.pan_deg == 45.0);
+
+    uint8_t pkt[100] = { 0 };
+    make_packet(pkt, 1, -45.0, -1.0);
+    pkt[28] ^= 0xff;
+    send_to(port, pkt, 29);                     /* bad checksum */
+    make_packet(pkt, 1, -45.0, -1.0);
+    send_to(port, pkt, 28);                     /* short */
+    send_to(port, pkt, 30);                     /* long */
+    send_to(port, pkt, 0);                      /* empty */
+    send_to(port, pkt, sizeof(pkt));            /* oversize */
+    pkt[0] = 0xd0;
+    pkt[28] = (uint8_t)(pkt[28] + 1);           /* checksum right for 0xD0 */
+    send_to(port, pkt, 29);                     /* wrong type */
+    make_packet(pkt, 2, -45.0, -1.0);
+    send_to(port, pkt, 29);                     /* valid, other camera */
+    send_to(port, pkt, 29);
+    CHECK(wait_datagrams(t, 9));
+
+    vl_tracker_stats st = vl_tracker_get_stats(t);
+    CHECK(st.datagrams == 9);
+    CHECK(st.samples == 1);
+    CHECK(st.filtered == 2);
+    CHECK(st.bad_length == 4);
+    CHECK(st.bad_type == 1);
+    CHECK(st.bad_checksum == 1);
+    CHECK(vl_sample_buffer_count(b) == 1);
+    vl_sample s;
+    CHECK(vl_sample_buffer_latest(b, -1, &s) && memcmp(&s, &before, sizeof(s)) == 0);
+    CHECK(!vl_sample_buffer_latest(b, 2, &s));
+
+    /* The filtered camera still gets through. */
+    make_packet(good, 1, 60.0, 1.0);
+    send_to(port, good, sizeof(good));
+    CHECK(wait_datagrams(t, 10));
+    CHECK(vl_sample_buffer_latest(b, 1, &s) && s.pose.pan_deg == 60.0);
+    CHECK(vl_tracker_get_stats(t).samples == 2);
+
+    /* Close is prompt: the thread wakes from poll() within ~100 ms. */
+    int64_t t0 = vl_now_ns();
+    vl_tracker_close(t);
+    CHECK(vl_now_ns() - t0 < 500 * 1000 * 1000);
+    vl_sample_buffer_destroy(b);
+}
+
+static void test_urls(void)
+{
+    vl_sample_buffer *b = vl_sample_buffer_create(0);
+    static const char *const bad[] = {
+        "http://127.0.0.1:40000",       /* wrong scheme */
+        "FreeD://127.0.0.1:40000",
+        "freed:127.0.0.1:40000",
+        "freed://127.0.0.1",            /* no port */
+        "freed://40000",
+        "freed://127.0.0.1:",
+        "freed://127.0.0.1:70000",      /* out of range */
+        "freed://127.0.0.1:-1",
+        "freed://127.0.0.1:4x",
+        "freed://127.0.0.1:400000000000",
+        "garbage",
+        "",
+        NULL,
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        vl_tracker *t = vl_tracker_open(bad[i], -1, b);
+        CHECK(t == NULL);
+        vl_tracker_close(t);
+    }
+
+    /* A host name resolves; the bound port is the one asked for; a second
+     * tracker on the same port fails to bind. */
+    vl_tracker *a = vl_tracker_open("freed://localhost:0", -1, b);
+    CHECK(a != NULL);
+    if (a) {
+        char url[64];
+        snprintf(url, sizeof(url), "freed://127.0.0.1:%d", vl_tracker_port(a));
+        vl_tracker *c = vl_tracker_open(url, -1, b);
+        CHECK(c == NULL);
+        vl_tracker_close(c);
+        vl_tracker_close(a);
+        /* The port is free again after close. */
+        c = vl_tracker_open(url, -1, b);
+        CHECK(c != NULL);
+        vl_tracker_close(c);
+    }
+    vl_sample_buffer_destroy(b);
+}
+
+int main(void)
+{
+    tx_fd = socket(AF_INET, SOCK_DGRAM, 0);
+    CHECK(tx_fd >= 0);
+    test_valid_samples();
+    test_bad_datagrams();
+    test_urls();
+    close(tx_fd);
+    return check_result("tracker");
+}
