@@ -47,6 +47,7 @@ static double time_frames(vl_renderer *r, vl_scene *scene, int frames, int warmu
         double t_sec = (n + warmup) / 25.0;
         vl_camera cam = { .pose = vl_demo_pose(t_sec), .fov_h_deg = 50, .width = 1920, .height = 1080 };
         vl_renderer_frame(r, scene, &cam, t_sec);
+        vl_renderer_finish(r);
     }
     vl_renderer_finish(r);
     return (vl_now_ns() - t0) / 1e6 / frames;

@@ -35,7 +35,7 @@ struct vl_renderer {
     GLuint empty_vao;
     vl_target inner;
     vl_target view;             /* camera / reference view, resized on demand */
-    vl_target bench;
+    vl_target bench[2];
     GLuint outer_cube, outer_fbo, outer_depth;
     double outer_time;          /* scene time the cube was drawn for */
     const vl_scene *outer_scene;
@@ -202,7 +202,8 @@ void vl_renderer_destroy(vl_renderer *r)
     free(r->outputs);
     vl_target_free(&r->inner);
     vl_target_free(&r->view);
-    vl_target_free(&r->bench);
+    vl_target_free(&r->bench[0]);
+    vl_target_free(&r->bench[1]);
     glDeleteTextures(1, &r->outer_cube);
     glDeleteFramebuffers(1, &r->outer_fbo);
     glDeleteRenderbuffers(1, &r->outer_depth);
@@ -376,17 +377,23 @@ void vl_renderer_reference_view(vl_renderer *r, vl_scene *scene, const vl_camera
 
 void vl_renderer_textured_pass(vl_renderer *r, int passes)
 {
+    /* Ping-pong between two canvas-sized targets, each pass sampling the
+     * other's result: a tiled rasteriser (llvmpipe) cannot drop a pass that
+     * a later one covers, and every pass waits for the GPU like a frame. */
     const vl_output *o = &r->stage->outputs[0];
-    if (!ensure_target(&r->bench, o->width, o->height, false))
-        return;
-    vl_target_bind(&r->bench);
+    for (int i = 0; i < 2; i++)
+        if (!ensure_target(&r->bench[i], o->width, o->height, false))
+            return;
     glDisable(GL_DEPTH_TEST);
     glUseProgram(r->blit_prog);
     glActiveTexture(GL_TEXTURE0);
-    glBindTexture(GL_TEXTURE_2D, r->outputs[0].canvas.tex);
     glBindVertexArray(r->empty_vao);
-    for (int i = 0; i < passes; i++)
+    for (int i = 0; i < passes; i++) {
+        vl_target_bind(&r->bench[i & 1]);
+        glBindTexture(GL_TEXTURE_2D, i ? r->bench[!(i & 1)].tex : r->outputs[0].canvas.tex);
         glDrawArrays(GL_TRIANGLES, 0, 3);
+        glFinish();
+    }
     glBindVertexArray(0);
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
 }

@@ -103,7 +103,7 @@ void vl_renderer_reference_view(vl_renderer *r, vl_scene *scene, const vl_camera
                                 double t_sec, uint8_t *rgba);
 
 /* A plain full-canvas textured pass into output 0's canvas size, for the
- * benchmark's unit of cost. Draws `passes` times. */
+ * benchmark's unit of cost: `passes` passes, each finished before the next. */
 void vl_renderer_textured_pass(vl_renderer *r, int passes);
 
 /* Wait for the GPU to finish (for timing). */

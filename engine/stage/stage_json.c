@@ -15,7 +15,10 @@
 #include <string.h>
 
 #define MAX_ITEMS 256           /* sections or outputs per stage */
-#define PATH_MAX_LEN 96         /* "$.sections[255].panel_mm" fits easily */
+/* JSON paths for messages: an item ("$.sections[255]") and a field of it
+ * ("$.sections[255].description"), sized so neither can be cut short. */
+#define ITEM_PATH_LEN 32
+#define FIELD_PATH_LEN (ITEM_PATH_LEN + 32)
 
 enum kind {
     K_NAME,     /* string of 1 .. VL_NAME_MAX-1 bytes, copied into char[VL_NAME_MAX] */
@@ -231,7 +234,7 @@ static bool read_fields(const ctx *c, const char *path, const json_t *obj,
         }
         if (f->kind == K_CUSTOM)
             continue;
-        char sub[PATH_MAX_LEN];
+        char sub[FIELD_PATH_LEN];
         snprintf(sub, sizeof(sub), "%s.%s", path, f->key);
         if (!read_value(c, sub, f, v, dst))
             return false;
@@ -252,10 +255,11 @@ static bool read_rate(const ctx *c, const json_t *v, vl_rational *out)
     bool ok = false;
     if (json_is_string(v))
         ok = vl_rational_parse(json_string_value(v), out);
-    else if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) <= 1000) {
+    else if (json_is_integer(v) && json_integer_value(v) > 0) {
         *out = (vl_rational){ json_integer_value(v), 1 };
         ok = true;
     }
+    /* Above 1000 fps is a typo (a missing "/1001"), not a stage. */
     if (ok && vl_rational_to_double(*out) > 1000)
         ok = false;
     return ok || bad_value(c, "$.rate", find_field(stage_fields, COUNT(stage_fields), "rate"), v);
@@ -265,7 +269,7 @@ static bool read_rate(const ctx *c, const json_t *v, vl_rational *out)
 static const json_t *read_array(const ctx *c, const json_t *root, const char *key)
 {
     const json_t *a = json_object_get(root, key);
-    char path[PATH_MAX_LEN], got[48];
+    char path[ITEM_PATH_LEN], got[48];
     snprintf(path, sizeof(path), "$.%s", key);
     if (!json_is_array(a) || json_array_size(a) == 0) {
         fail(c, path, "expected a non-empty array of %s, got %s", key, describe(a, got, sizeof(got)));
@@ -295,11 +299,12 @@ static bool read_outputs(const ctx *c, const json_t *root, vl_stage *st)
     if (!a)
         return false;
     st->outputs = vl_xcalloc(json_array_size(a), sizeof(vl_output));
-    for (size_t i = 0; i < json_array_size(a); i++) {
-        char path[PATH_MAX_LEN];
-        snprintf(path, sizeof(path), "$.outputs[%zu]", i);
+    int n = (int)json_array_size(a);    /* at most MAX_ITEMS */
+    for (int i = 0; i < n; i++) {
+        char path[ITEM_PATH_LEN];
+        snprintf(path, sizeof(path), "$.outputs[%d]", i);
         vl_output *o = &st->outputs[i];
-        if (!read_fields(c, path, json_array_get(a, i), output_fields, COUNT(output_fields), o))
+        if (!read_fields(c, path, json_array_get(a, (size_t)i), output_fields, COUNT(output_fields), o))
             return false;
         for (int k = 0; k < st->n_outputs; k++)
             if (!strcmp(st->outputs[k].name, o->name))
@@ -330,7 +335,7 @@ static bool read_section(const ctx *c, const char *path, const json_t *obj, vl_s
             if (!strcmp(st->outputs[k].name, in.output))
                 s->output = k;
         if (s->output < 0) {
-            char sub[PATH_MAX_LEN];
+            char sub[FIELD_PATH_LEN];
             snprintf(sub, sizeof(sub), "%s.output", path);
             return fail(c, sub, "no output named '%s' (outputs: %s)", in.output,
                         output_names(st, names, sizeof(names)));
@@ -352,11 +357,12 @@ static bool read_sections(const ctx *c, const json_t *root, vl_stage *st)
     if (!a)
         return false;
     st->sections = vl_xcalloc(json_array_size(a), sizeof(vl_section));
-    for (size_t i = 0; i < json_array_size(a); i++) {
-        char path[PATH_MAX_LEN];
-        snprintf(path, sizeof(path), "$.sections[%zu]", i);
+    int n = (int)json_array_size(a);    /* at most MAX_ITEMS */
+    for (int i = 0; i < n; i++) {
+        char path[ITEM_PATH_LEN];
+        snprintf(path, sizeof(path), "$.sections[%d]", i);
         vl_section *s = &st->sections[i];
-        if (!read_section(c, path, json_array_get(a, i), st, s))
+        if (!read_section(c, path, json_array_get(a, (size_t)i), st, s))
             return false;
         for (int k = 0; k < st->n_sections; k++)
             if (!strcmp(st->sections[k].name, s->name))
