@@ -23,6 +23,7 @@ typedef struct wall_vertex {
 
 typedef struct output_state {
     vl_target canvas;
+    vl_target outer;            /* the outer content alone, redrawn only when it changes */
     GLuint vao, vbo;
     int n_vertices;
 } output_state;
@@ -31,9 +32,10 @@ struct vl_renderer {
     vl_stage *stage;
     vl_renderer_desc desc;
     output_state *outputs;
-    GLuint canvas_prog, wall_prog, blit_prog;
+    GLuint canvas_prog, outer_prog, wall_prog, blit_prog;
     GLuint empty_vao;
-    vl_target inner;
+    vl_target inner;            /* allocated at the largest size; drawn in its corner */
+    int inner_w, inner_h;       /* the part drawn this frame */
     vl_target view;             /* camera / reference view, resized on demand */
     vl_target bench[2];
     GLuint outer_cube, outer_fbo, outer_depth;
@@ -169,15 +171,17 @@ vl_renderer *vl_renderer_create(const vl_stage *stage, const vl_renderer_desc *d
         r->desc.outer_size = 512;
     r->outer_time = NAN;
     r->canvas_prog = vl_gl_program("canvas", vl_shader_canvas_vert, vl_shader_canvas_frag);
+    r->outer_prog = vl_gl_program("outer", vl_shader_canvas_vert, vl_shader_outer_frag);
     r->wall_prog = vl_gl_program("wall_view", vl_shader_wall_view_vert, vl_shader_wall_view_frag);
     r->blit_prog = vl_gl_program("blit", vl_shader_blit_vert, vl_shader_blit_frag);
-    if (!r->canvas_prog || !r->wall_prog || !r->blit_prog)
+    if (!r->canvas_prog || !r->outer_prog || !r->wall_prog || !r->blit_prog)
         goto fail;
     r->empty_vao = vl_gl_empty_vao();
     r->outputs = vl_xcalloc(stage->n_outputs, sizeof(*r->outputs));
     for (int i = 0; i < stage->n_outputs; i++) {
-        if (!vl_target_init(&r->outputs[i].canvas, stage->outputs[i].width,
-                            stage->outputs[i].height, false))
+        const vl_output *o = &stage->outputs[i];
+        if (!vl_target_init(&r->outputs[i].canvas, o->width, o->height, false) ||
+            !vl_target_init(&r->outputs[i].outer, o->width, o->height, false))
             goto fail;
         build_output_mesh(stage, i, &r->outputs[i]);
     }
@@ -196,6 +200,7 @@ void vl_renderer_destroy(vl_renderer *r)
         return;
     for (int i = 0; r->outputs && i < r->stage->n_outputs; i++) {
         vl_target_free(&r->outputs[i].canvas);
+        vl_target_free(&r->outputs[i].outer);
         glDeleteVertexArrays(1, &r->outputs[i].vao);
         glDeleteBuffers(1, &r->outputs[i].vbo);
     }
@@ -208,6 +213,7 @@ void vl_renderer_destroy(vl_renderer *r)
     glDeleteFramebuffers(1, &r->outer_fbo);
     glDeleteRenderbuffers(1, &r->outer_depth);
     glDeleteProgram(r->canvas_prog);
+    glDeleteProgram(r->outer_prog);
     glDeleteProgram(r->wall_prog);
     glDeleteProgram(r->blit_prog);
     glDeleteVertexArrays(1, &r->empty_vao);
@@ -263,19 +269,90 @@ static void draw_outer(vl_renderer *r, vl_scene *scene, double t_sec)
         view[15] = 1.0f;
         vl_scene_draw(scene, view, proj, eyef, t_sec);
     }
+
+    glDisable(GL_DEPTH_TEST);
+    glUseProgram(r->outer_prog);
+    glUniform1i(glGetUniformLocation(r->outer_prog, "u_clip_inner"), 0);
+    glUniform3fv(glGetUniformLocation(r->outer_prog, "u_outer_eye"), 1, eyef);
+    glUniform1i(glGetUniformLocation(r->outer_prog, "u_outer"), 0);
+    glActiveTexture(GL_TEXTURE0);
+    glBindTexture(GL_TEXTURE_CUBE_MAP, r->outer_cube);
+    for (int i = 0; i < r->stage->n_outputs; i++) {
+        output_state *o = &r->outputs[i];
+        vl_target_bind(&o->outer);
+        glClear(GL_COLOR_BUFFER_BIT);
+        glUniform2f(glGetUniformLocation(r->outer_prog, "u_canvas_size"),
+                    (float)o->outer.width, (float)o->outer.height);
+        glBindVertexArray(o->vao);
+        glDrawArrays(GL_TRIANGLES, 0, o->n_vertices);
+    }
+    glBindVertexArray(0);
     r->outer_time = t_sec;
     r->outer_scene = scene;
+}
+
+/* Signed area of a quad in NDC (shoelace). */
+static double quad_area(const double p[4][2])
+{
+    double a = 0;
+    for (int i = 0; i < 4; i++)
+        a += p[i][0] * p[(i + 1) % 4][1] - p[(i + 1) % 4][0] * p[i][1];
+    return fabs(a) / 2;
+}
+
+/* The wall cannot show more detail than its pixels, so the inner frustum is
+ * rendered with about one texel per wall pixel where the wall inside the
+ * frustum is densest (the panel nearest the camera), not at camera size. */
+static void inner_size(const vl_renderer *r, const float vp[16], int max_w, int max_h,
+                       int *w, int *h)
+{
+    double density = 0;         /* wall pixels per unit of inner NDC area */
+    for (int i = 0; i < r->stage->n_sections; i++) {
+        const vl_section *s = &r->stage->sections[i];
+        for (int row = 0; row < s->rows; row++) {
+            for (int col = 0; col < s->cols; col++) {
+                double ndc[4][2], lo[2] = { 1e9, 1e9 }, hi[2] = { -1e9, -1e9 };
+                bool behind = false;
+                for (int k = 0; k < 4; k++) {
+                    double px = (col + (k == 1 || k == 2)) * s->panel_px_w;
+                    double py = (row + (k >= 2)) * s->panel_px_h;
+                    double W[3], c[4];
+                    vl_section_pixel_to_stage(s, px, py, W);
+                    for (int j = 0; j < 4; j++)
+                        c[j] = vp[j] * W[0] + vp[4 + j] * W[1] + vp[8 + j] * W[2] + vp[12 + j];
+                    behind |= c[3] <= NEAR_M;
+                    for (int j = 0; j < 2 && !behind; j++) {
+                        ndc[k][j] = c[j] / c[3];
+                        lo[j] = fmin(lo[j], ndc[k][j]);
+                        hi[j] = fmax(hi[j], ndc[k][j]);
+                    }
+                }
+                if (behind || lo[0] > 1 || lo[1] > 1 || hi[0] < -1 || hi[1] < -1)
+                    continue;
+                double area = quad_area(ndc);
+                if (area > 0)
+                    density = fmax(density, s->panel_px_w * s->panel_px_h / area);
+            }
+        }
+    }
+    double aspect = (double)max_w / max_h;
+    double tw = sqrt(4 * density * aspect);
+    *w = (int)fmin(fmax(ceil(tw), 16), max_w);
+    *h = (int)fmin(fmax(ceil(tw / aspect), 16), max_h);
 }
 
 void vl_renderer_frame(vl_renderer *r, vl_scene *scene, const vl_camera *cam, double t_sec)
 {
     double scale = 1.0 + r->stage->frustum.overscan;
-    int iw = r->desc.inner_width ? r->desc.inner_width : (int)lround(cam->width * scale);
-    int ih = r->desc.inner_height ? r->desc.inner_height : (int)lround(cam->height * scale);
-    if (!ensure_target(&r->inner, iw, ih, true))
+    int max_w = (int)lround(cam->width * scale), max_h = (int)lround(cam->height * scale);
+    if (r->desc.inner_width) {
+        max_w = r->desc.inner_width;
+        max_h = r->desc.inner_height;
+    }
+    if (!ensure_target(&r->inner, max_w, max_h, true))
         return;
 
-    /* A static scene's outer view never changes: draw it once. */
+    /* A static scene's outer content never changes: draw it once. */
     if (r->outer_scene != scene || (vl_scene_animated(scene) && r->outer_time != t_sec))
         draw_outer(r, scene, t_sec);
 
@@ -284,32 +361,46 @@ void vl_renderer_frame(vl_renderer *r, vl_scene *scene, const vl_camera *cam, do
     vl_camera_view_matrix(&cam->pose, view);
     vl_camera_proj_matrix(cam, scale, proj);
     mat4_mul(proj, view, vp);
-    vl_target_bind(&r->inner);
+    if (r->desc.inner_width) {
+        r->inner_w = max_w;
+        r->inner_h = max_h;
+    } else {
+        inner_size(r, vp, max_w, max_h, &r->inner_w, &r->inner_h);
+        VL_DEBUG(LOG, "inner %dx%d", r->inner_w, r->inner_h);
+    }
+    glBindFramebuffer(GL_FRAMEBUFFER, r->inner.fbo);
+    glViewport(0, 0, r->inner_w, r->inner_h);
     glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
     vl_scene_draw(scene, view, proj, eye, t_sec);
 
+    /* Pass 2: copy the outer content, then draw the facets clipped to the
+     * inner frustum over it. Only pixels inside the frustum are shaded. */
     glDisable(GL_DEPTH_TEST);
     glUseProgram(r->canvas_prog);
+    glUniform1i(glGetUniformLocation(r->canvas_prog, "u_clip_inner"), 1);
     glUniformMatrix4fv(glGetUniformLocation(r->canvas_prog, "u_inner_viewproj"), 1, GL_FALSE, vp);
-    const double *oe = r->stage->frustum.outer_eye;
-    glUniform3f(glGetUniformLocation(r->canvas_prog, "u_outer_eye"),
-                (float)oe[0], (float)oe[1], (float)oe[2]);
+    glUniform2f(glGetUniformLocation(r->canvas_prog, "u_inner_scale"),
+                (float)r->inner_w / max_w, (float)r->inner_h / max_h);
+    glUniform2f(glGetUniformLocation(r->canvas_prog, "u_inner_clamp"),
+                (r->inner_w - 0.5f) / max_w, (r->inner_h - 0.5f) / max_h);
     glUniform1i(glGetUniformLocation(r->canvas_prog, "u_inner"), 0);
-    glUniform1i(glGetUniformLocation(r->canvas_prog, "u_outer"), 1);
     glActiveTexture(GL_TEXTURE0);
     glBindTexture(GL_TEXTURE_2D, r->inner.tex);
-    glActiveTexture(GL_TEXTURE1);
-    glBindTexture(GL_TEXTURE_CUBE_MAP, r->outer_cube);
+    for (int k = 0; k < 4; k++)
+        glEnable(GL_CLIP_DISTANCE0 + k);
     for (int i = 0; i < r->stage->n_outputs; i++) {
         output_state *o = &r->outputs[i];
+        int w = o->canvas.width, h = o->canvas.height;
+        glBindFramebuffer(GL_READ_FRAMEBUFFER, o->outer.fbo);
+        glBindFramebuffer(GL_DRAW_FRAMEBUFFER, o->canvas.fbo);
+        glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
         vl_target_bind(&o->canvas);
-        glClearColor(0, 0, 0, 1);
-        glClear(GL_COLOR_BUFFER_BIT);
-        glUniform2f(glGetUniformLocation(r->canvas_prog, "u_canvas_size"),
-                    (float)o->canvas.width, (float)o->canvas.height);
+        glUniform2f(glGetUniformLocation(r->canvas_prog, "u_canvas_size"), (float)w, (float)h);
         glBindVertexArray(o->vao);
         glDrawArrays(GL_TRIANGLES, 0, o->n_vertices);
     }
+    for (int k = 0; k < 4; k++)
+        glDisable(GL_CLIP_DISTANCE0 + k);
     glActiveTexture(GL_TEXTURE0);
     glBindVertexArray(0);
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
