@@ -23,7 +23,7 @@ float noise(vec2 p)
 
 float curtain(vec2 p, float t)
 {
-    float y = p.y - 4.0 + 1.3 * sin(p.x * 0.23 + t * 0.05) + 0.6 * sin(p.x * 0.61 - t * 0.09)
+    float y = p.y - 7.0 + 1.3 * sin(p.x * 0.23 + t * 0.05) + 0.6 * sin(p.x * 0.61 - t * 0.09)
             + 0.8 * (noise(vec2(p.x * 0.3, t * 0.02)) - 0.5);
     float band = exp(-y * y * 1.6);
     float rays = 0.55 + 0.45 * noise(vec2(p.x * 2.2 + t * 0.15, t * 0.05));
@@ -43,13 +43,13 @@ vec3 sky(vec3 d, float t)
     // Aurora.
     if (d.z > 0.0) {
         vec3 acc = vec3(0.0);
-        for (int i = 0; i < 20; i++) {
-            float k = float(i) / 20.0;
-            vec2 p = d.xy / d.z * (1.0 + k * 1.2);
-            vec3 col = mix(vec3(0.1, 1.0, 0.45), vec3(0.55, 0.15, 0.85), k * k);
-            acc += col * curtain(p, t) * (1.0 - k) * 0.09;
+        for (int i = 0; i < 12; i++) {
+            float k = float(i) / 12.0;
+            vec2 p = d.xy / d.z * (1.0 + k * 1.5);
+            vec3 col = mix(vec3(0.1, 1.0, 0.45), vec3(0.6, 0.15, 0.85), k * k);
+            acc += col * curtain(p, t) * (1.0 - k) * 0.32;
         }
-        c += acc * smoothstep(0.0, 0.12, d.z);
+        c += acc * smoothstep(0.0, 0.05, d.z);
     }
     return c;
 }

@@ -168,29 +168,43 @@ static void build_spruce(mesh *m, double x, double y, double height)
 static void build_fell(mesh *m)
 {
     static const float snow[4] = { 0, 0, 0, MAT_GROUND };
-    const int n = 256;
-    const double half = 9000.0;
-    const double step = 2 * half / n;
-    for (int j = 0; j < n; j++) {
-        for (int i = 0; i < n; i++) {
-            double p[4][3];
+    /* Rings of quads whose size grows with distance: fine near the shore,
+     * coarse on the far fells, few vertices in all. */
+    const int n_ang = 160;
+    double r0 = 0.0;
+    for (double r1 = 60.0; r0 < 12000.0; r0 = r1, r1 *= 1.12) {
+        for (int i = 0; i < n_ang; i++) {
+            double a0 = 2 * M_PI * i / n_ang, a1 = 2 * M_PI * (i + 1) / n_ang;
+            const double ring[4][2] = { { r0, a0 }, { r0, a1 }, { r1, a1 }, { r1, a0 } };
+            double p[4][3], nrm[4][3];
             for (int k = 0; k < 4; k++) {
-                double x = -half + (i + (k == 1 || k == 2)) * step;
-                double y = -half + (j + (k >= 2)) * step;
+                double x = ring[k][0] * sin(ring[k][1]), y = ring[k][0] * cos(ring[k][1]);
+                const double e = 2.0;
                 p[k][0] = x;
                 p[k][1] = y;
                 p[k][2] = fell_height(x, y);
+                double dx = fell_height(x + e, y) - fell_height(x - e, y);
+                double dy = fell_height(x, y + e) - fell_height(x, y - e);
+                double len = sqrt(dx * dx + dy * dy + 4 * e * e);
+                nrm[k][0] = -dx / len;
+                nrm[k][1] = -dy / len;
+                nrm[k][2] = 2 * e / len;
             }
-            mesh_quad(m, p[0], p[1], p[2], p[3], snow);
+            const int tri[6] = { 0, 2, 1, 0, 3, 2 };
+            for (int k = 0; k < 6; k++)
+                mesh_push(m, p[tri[k]], nrm[tri[k]], snow);
         }
     }
     /* Spruces on the shore, 12 to 90 m out, mostly in front of the wall. */
     uint32_t seed = 1977;
-    for (int t = 0; t < 70; t++) {
-        double ang = (lcg(&seed) - 0.5) * 2.6;          /* radians around +Y */
-        double dist = 12.0 + 78.0 * lcg(&seed);
-        double x = dist * sin(ang), y = dist * cos(ang);
-        build_spruce(m, x, y, 4.0 + 7.0 * lcg(&seed));
+    for (int t = 0; t < 60; t++) {
+        double ang = (lcg(&seed) - 0.5) * 2.8;          /* radians around +Y */
+        double dist = 22.0 + 130.0 * lcg(&seed);
+        double height = 3.0 + 5.0 * lcg(&seed);
+        /* Keep a clear view straight ahead towards the aurora. */
+        if (fabs(ang) < 0.35 && dist < 80.0)
+            continue;
+        build_spruce(m, dist * sin(ang), dist * cos(ang), height);
     }
 }
 
