@@ -194,10 +194,14 @@ static int render_main(vl_opts *o, bool announce)
     double secs = (vl_now_ns() - t0) / 1e9;
     VL_INFO(LOG, "rendered %d frame%s in %.1f s", o->frames, o->frames == 1 ? "" : "s", secs);
     report_tracker(&s, o);
-    if (announce)
-        printf("volym: no display, so the demo rendered %d frames headless: %s/%s-000000.png ...\n"
-               "       (wall canvas, camera view and reference view; open them in any image viewer)\n",
-               o->frames, o->out_dir, s.stage->outputs[0].name);
+    if (announce) {
+        char *abs = realpath(o->out_dir, NULL);
+        printf("volym: no display, so the demo rendered %d frames headless into %s/ "
+               "(%s-NNNNNN.png: the LED wall canvas; camera-: what the tracked camera films; "
+               "reference-: the scene straight from the camera)\n",
+               o->frames, abs ? abs : o->out_dir, s.stage->outputs[0].name);
+        free(abs);
+    }
     ret = 0;
 done:
     session_close(&s);
