@@ -24,8 +24,8 @@
 vl_pose vl_demo_pose(double t_sec)
 {
     /* A slow orbit (20 s) with a dolly in and out (13 s) and a gentle rise,
-     * always aimed at a point 6 m out, 1.4 m up: parallax shows plainly. */
-    const double target[3] = { 0.0, 6.0, 1.4 };
+     * always aimed at a point 6 m out, 1.9 m up: parallax shows plainly. */
+    const double target[3] = { 0.0, 6.0, 1.9 };
     vl_pose p = { { 1.4 * sin(2 * M_PI * t_sec / 20.0),
                     0.6 + 0.7 * sin(2 * M_PI * t_sec / 13.0),
                     1.5 + 0.25 * sin(2 * M_PI * t_sec / 17.0) }, 0, 0, 0 };
