@@ -97,6 +97,35 @@ int main(void)
         }
         vl_scene_destroy(scene);
     }
+
+    /* Wall plus ceiling (two outputs, a section pitched to face down): a
+     * camera looking up films both. */
+    char path[4096];
+    const char *root = getenv("VOLYM_SOURCE_ROOT");
+    snprintf(path, sizeof(path), "%s/configs/wall-ceiling.json", root ? root : ".");
+    vl_stage *wc = vl_stage_load(path);
+    CHECK(wc != NULL);
+    vl_renderer *rc = wc ? vl_renderer_create(wc, NULL) : NULL;
+    vl_scene *grid = vl_scene_create("builtin:grid");
+    if (rc && grid) {
+        const vl_pose up[] = { { { 0, 1.0, 1.6 }, 0, 25, 0 }, { { 0.8, 0.5, 1.5 }, -15, 35, 5 } };
+        for (int i = 0; i < 2; i++) {
+            double cov, cov_neg;
+            double psnr = illusion(rc, grid, up[i], up[i], 0, cam, ref, &cov);
+            vl_pose off = up[i];
+            off.pos[1] += 0.10;
+            double neg = illusion(rc, grid, off, up[i], 0, cam, ref, &cov_neg);
+            printf("wall-ceiling pose %d: wall and ceiling cover %.0f%%, PSNR %.1f dB; "
+                   "10 cm away: %.1f dB\n", i, cov * 100, psnr, neg);
+            CHECK(cov > 0.3);
+            CHECK(psnr >= 30.0);
+            CHECK(neg < psnr - 5.0);
+        }
+    }
+    vl_scene_destroy(grid);
+    vl_renderer_destroy(rc);
+    vl_stage_free(wc);
+
     free(cam);
     free(ref);
     vl_renderer_destroy(r);
