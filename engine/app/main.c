@@ -208,8 +208,9 @@ done:
     return ret;
 }
 
-/* Real time: frame n starts at its deadline t0 + n / rate; a frame that
- * starts past its deadline is counted late (no catching up by skipping). */
+/* Real time: frame n starts at its deadline t0 + n / rate. When rendering
+ * falls behind by a whole frame, the frames already past are dropped (and
+ * counted) so scene time stays locked to the clock, as on a stage. */
 static int run_main(const vl_opts *o, bool headless)
 {
     session s;
@@ -223,13 +224,16 @@ static int run_main(const vl_opts *o, bool headless)
     unsigned *textures = vl_xcalloc(s.stage->n_outputs, sizeof(*textures));
     for (int i = 0; i < s.stage->n_outputs; i++)
         textures[i] = vl_renderer_canvas_texture(s.renderer, i);
-    int64_t t0 = vl_now_ns(), late = 0, n = 0;
-    for (; !o->frames || n < o->frames; n++) {
-        int64_t deadline = t0 + vl_frame_time_ns(rate, n);
-        if (vl_now_ns() > deadline + vl_frame_period_ns(rate) / 2)
-            late++;
-        else
-            vl_sleep_until_ns(deadline);
+    int64_t t0 = vl_now_ns(), period = vl_frame_period_ns(rate);
+    int64_t n = 0, shown = 0, dropped = 0;
+    for (; !o->frames || shown < o->frames; n++, shown++) {
+        int64_t behind = vl_now_ns() - (t0 + vl_frame_time_ns(rate, n));
+        if (behind > period) {
+            int64_t skip = behind / period;
+            n += skip;
+            dropped += skip;
+        }
+        vl_sleep_until_ns(t0 + vl_frame_time_ns(rate, n));
         double t_sec = vl_frame_time_ns(rate, n) / 1e9;
         vl_camera cam = frame_camera(&s, o, t_sec);
         vl_renderer_frame(s.renderer, s.scene, &cam, t_sec);
@@ -237,7 +241,8 @@ static int run_main(const vl_opts *o, bool headless)
             break;
     }
     free(textures);
-    VL_INFO(LOG, "%lld frames, %lld late", (long long)n, (long long)late);
+    VL_INFO(LOG, "%lld frames shown, %lld dropped to keep time", (long long)shown,
+            (long long)dropped);
     report_tracker(&s, o);
     ret = 0;
 done:

@@ -39,6 +39,7 @@ struct vl_renderer {
     vl_target view;             /* camera / reference view, resized on demand */
     vl_target bench[2];
     GLuint outer_cube, outer_fbo, outer_depth;
+    int outer_size;             /* cube face size in pixels */
     double outer_time;          /* scene time the cube was drawn for */
     const vl_scene *outer_scene;
 };
@@ -133,9 +134,18 @@ static void build_output_mesh(const vl_stage *stage, int out_index, output_state
     free(v);
 }
 
-static bool outer_init(vl_renderer *r)
+static void outer_free(vl_renderer *r)
 {
-    int size = r->desc.outer_size;
+    glDeleteTextures(1, &r->outer_cube);
+    glDeleteFramebuffers(1, &r->outer_fbo);
+    glDeleteRenderbuffers(1, &r->outer_depth);
+    r->outer_cube = r->outer_fbo = r->outer_depth = 0;
+    r->outer_size = 0;
+}
+
+static bool outer_init(vl_renderer *r, int size)
+{
+    r->outer_size = size;
     glGenTextures(1, &r->outer_cube);
     glBindTexture(GL_TEXTURE_CUBE_MAP, r->outer_cube);
     for (int f = 0; f < 6; f++)
@@ -167,8 +177,6 @@ vl_renderer *vl_renderer_create(const vl_stage *stage, const vl_renderer_desc *d
     vl_renderer *r = vl_xcalloc(1, sizeof(*r));
     r->stage = vl_stage_copy(stage);
     r->desc = desc ? *desc : (vl_renderer_desc){ 0 };
-    if (!r->desc.outer_size)
-        r->desc.outer_size = 512;
     r->outer_time = NAN;
     r->canvas_prog = vl_gl_program("canvas", vl_shader_canvas_vert, vl_shader_canvas_frag);
     r->outer_prog = vl_gl_program("outer", vl_shader_canvas_vert, vl_shader_outer_frag);
@@ -185,8 +193,6 @@ vl_renderer *vl_renderer_create(const vl_stage *stage, const vl_renderer_desc *d
             goto fail;
         build_output_mesh(stage, i, &r->outputs[i]);
     }
-    if (!outer_init(r))
-        goto fail;
     return r;
 
 fail:
@@ -209,9 +215,7 @@ void vl_renderer_destroy(vl_renderer *r)
     vl_target_free(&r->view);
     vl_target_free(&r->bench[0]);
     vl_target_free(&r->bench[1]);
-    glDeleteTextures(1, &r->outer_cube);
-    glDeleteFramebuffers(1, &r->outer_fbo);
-    glDeleteRenderbuffers(1, &r->outer_depth);
+    outer_free(r);
     glDeleteProgram(r->canvas_prog);
     glDeleteProgram(r->outer_prog);
     glDeleteProgram(r->wall_prog);
@@ -234,8 +238,16 @@ static bool ensure_target(vl_target *t, int w, int h, bool depth)
 /* The outer content: the scene from the outer eye into a cube map, one
  * 90-degree face at a time, with GL's cube-face orientations so a lookup
  * by stage direction finds the right texel. */
-static void draw_outer(vl_renderer *r, vl_scene *scene, double t_sec)
+static bool draw_outer(vl_renderer *r, vl_scene *scene, double t_sec)
 {
+    /* An animated scene redraws the cube every frame: a smaller one keeps
+     * that affordable on a CPU, and the camera never films the outer. */
+    int size = r->desc.outer_size ? r->desc.outer_size : vl_scene_animated(scene) ? 256 : 512;
+    if (size != r->outer_size) {
+        outer_free(r);
+        if (!outer_init(r, size))
+            return false;
+    }
     static const double dirs[6][3] = { { 1, 0, 0 }, { -1, 0, 0 }, { 0, 1, 0 },
                                        { 0, -1, 0 }, { 0, 0, 1 }, { 0, 0, -1 } };
     static const double ups[6][3] = { { 0, -1, 0 }, { 0, -1, 0 }, { 0, 0, 1 },
@@ -244,7 +256,6 @@ static void draw_outer(vl_renderer *r, vl_scene *scene, double t_sec)
     float eyef[3] = { (float)eye[0], (float)eye[1], (float)eye[2] };
     float proj[16];
     frustum_matrix(1.0, 1.0, proj);
-    int size = r->desc.outer_size;
     glBindFramebuffer(GL_FRAMEBUFFER, r->outer_fbo);
     glViewport(0, 0, size, size);
     for (int f = 0; f < 6; f++) {
@@ -289,6 +300,7 @@ static void draw_outer(vl_renderer *r, vl_scene *scene, double t_sec)
     glBindVertexArray(0);
     r->outer_time = t_sec;
     r->outer_scene = scene;
+    return true;
 }
 
 /* Signed area of a quad in NDC (shoelace). */
@@ -353,8 +365,9 @@ void vl_renderer_frame(vl_renderer *r, vl_scene *scene, const vl_camera *cam, do
         return;
 
     /* A static scene's outer content never changes: draw it once. */
-    if (r->outer_scene != scene || (vl_scene_animated(scene) && r->outer_time != t_sec))
-        draw_outer(r, scene, t_sec);
+    if ((r->outer_scene != scene || (vl_scene_animated(scene) && r->outer_time != t_sec)) &&
+        !draw_outer(r, scene, t_sec))
+        return;
 
     float view[16], proj[16], vp[16];
     float eye[3] = { (float)cam->pose.pos[0], (float)cam->pose.pos[1], (float)cam->pose.pos[2] };

@@ -75,7 +75,7 @@ typedef struct vl_renderer vl_renderer;
 
 typedef struct vl_renderer_desc {
     int inner_width, inner_height;  /* inner frustum target; 0 = camera size x (1 + overscan) */
-    int outer_size;                 /* outer cube face size; 0 = 512 */
+    int outer_size;                 /* outer cube face size; 0 = 512, 256 for animated scenes */
 } vl_renderer_desc;
 
 /* The stage is copied. NULL with one message on GL failure. */
