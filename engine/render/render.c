@@ -44,22 +44,29 @@ struct vl_renderer {
     const vl_scene *outer_scene;
 };
 
-void vl_camera_view_matrix(const vl_pose *pose, float out[16])
+/* A view matrix from an eye position and its axes. GL eye space: x = image
+ * right, y = image up, z = backwards. */
+static void view_matrix(const double right[3], const double up[3], const double forward[3],
+                        const double eye[3], float out[16])
 {
-    /* GL eye space: x = image right, y = image up, z = backwards. */
-    vl_basis b = vl_basis_from_ptr(pose->pan_deg, pose->tilt_deg, pose->roll_deg);
-    const double *rows[3] = { b.right, b.up, b.forward };
+    const double *rows[3] = { right, up, forward };
     const double sign[3] = { 1, 1, -1 };
     memset(out, 0, 16 * sizeof(float));
     for (int r = 0; r < 3; r++) {
         double t = 0;
         for (int c = 0; c < 3; c++) {
             out[c * 4 + r] = (float)(sign[r] * rows[r][c]);
-            t += sign[r] * rows[r][c] * pose->pos[c];
+            t += sign[r] * rows[r][c] * eye[c];
         }
         out[12 + r] = (float)-t;
     }
     out[15] = 1.0f;
+}
+
+void vl_camera_view_matrix(const vl_pose *pose, float out[16])
+{
+    vl_basis b = vl_basis_from_ptr(pose->pan_deg, pose->tilt_deg, pose->roll_deg);
+    view_matrix(b.right, b.up, b.forward, pose->pos, out);
 }
 
 static void frustum_matrix(double tan_x, double tan_y, float out[16])
@@ -266,18 +273,8 @@ static bool draw_outer(vl_renderer *r, vl_scene *scene, double t_sec)
         const double *fw = dirs[f], *up = ups[f];
         double right[3] = { fw[1] * up[2] - fw[2] * up[1], fw[2] * up[0] - fw[0] * up[2],
                             fw[0] * up[1] - fw[1] * up[0] };
-        const double *rows[3] = { right, up, fw };
-        const double sign[3] = { 1, 1, -1 };
-        float view[16] = { 0 };
-        for (int row = 0; row < 3; row++) {
-            double t = 0;
-            for (int c = 0; c < 3; c++) {
-                view[c * 4 + row] = (float)(sign[row] * rows[row][c]);
-                t += sign[row] * rows[row][c] * eye[c];
-            }
-            view[12 + row] = (float)-t;
-        }
-        view[15] = 1.0f;
+        float view[16];
+        view_matrix(right, up, fw, eye, view);
         vl_scene_draw(scene, view, proj, eyef, t_sec);
     }
 
