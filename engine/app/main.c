@@ -177,7 +177,7 @@ static int render_main(vl_opts *o, bool announce)
         o->out_dir = o->demo ? "volym-demo" : "volym-out";
     if (!o->frames)
         o->frames = o->demo ? DEMO_HEADLESS_FRAMES : 1;
-    session s;
+    session s = { 0 };
     int ret = 1;
     if (!make_dir(o->out_dir) || !session_open(&s, o, true))
         goto done;
@@ -213,7 +213,7 @@ done:
  * counted) so scene time stays locked to the clock, as on a stage. */
 static int run_main(const vl_opts *o, bool headless)
 {
-    session s;
+    session s = { 0 };
     int ret = 1;
     if (!session_open(&s, o, headless))
         goto done;
