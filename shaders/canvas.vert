@@ -3,6 +3,8 @@
 // NDC y = -1 so the texture is stored top row first, as LED processors and
 // PNGs count rows. With u_clip_inner the facet is clipped to the inner
 // frustum: its clip-space planes are linear in W, so the clipping is exact.
+// (The uniform, not only GL_CLIP_DISTANCEi, turns it off: Mesa's llvmpipe
+// clips by written distances even when they are disabled.)
 layout(location = 0) in vec2 a_canvas;
 layout(location = 1) in vec3 a_world;
 uniform vec2 u_canvas_size;

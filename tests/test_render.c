@@ -98,6 +98,41 @@ int main(void)
         vl_scene_destroy(scene);
     }
 
+    /* Outside the inner frustum the wall shows the outer content, which no
+     * camera move changes; inside, a 10 cm move changes the picture. The
+     * camera looks at the left of the wall, so the two rightmost panel
+     * columns (canvas x >= 1600) are outside its frustum. */
+    {
+        vl_scene *grid = vl_scene_create("builtin:grid");
+        const vl_output *o = &stage->outputs[0];
+        size_t n = (size_t)o->width * o->height * 4;
+        uint8_t *a = malloc(n), *b = malloc(n);
+        vl_pose left = { { 0, 0, 1.5 }, -20, 0, 0 }, moved = left;
+        moved.pos[0] += 0.10;
+        vl_camera ca = camera_at(left), cb = camera_at(moved);
+        ca.fov_h_deg = cb.fov_h_deg = 30;
+        vl_renderer_frame(r, grid, &ca, 0);
+        vl_renderer_read_canvas(r, 0, a);
+        vl_renderer_frame(r, grid, &cb, 0);
+        vl_renderer_read_canvas(r, 0, b);
+        long outside_diff = 0, inside_diff = 0;
+        for (int y = 0; y < 800; y++) {
+            for (int x = 0; x < o->width; x++) {
+                size_t i = ((size_t)y * o->width + x) * 4;
+                bool differ = memcmp(a + i, b + i, 3) != 0;
+                outside_diff += x >= 1600 && differ;
+                inside_diff += x >= 300 && x < 700 && differ;
+            }
+        }
+        printf("outer region: %ld pixels changed by a 10 cm move (expect 0); inner: %ld\n",
+               outside_diff, inside_diff);
+        CHECK(outside_diff == 0);
+        CHECK(inside_diff > 10000);
+        free(a);
+        free(b);
+        vl_scene_destroy(grid);
+    }
+
     /* Wall plus ceiling (two outputs, a section pitched to face down): a
      * camera looking up films both. */
     char path[4096];

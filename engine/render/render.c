@@ -35,7 +35,6 @@ struct vl_renderer {
     GLuint canvas_prog, outer_prog, wall_prog, blit_prog;
     GLuint empty_vao;
     vl_target inner;            /* allocated at the largest size; drawn in its corner */
-    int inner_w, inner_h;       /* the part drawn this frame */
     vl_target view;             /* camera / reference view, resized on demand */
     vl_target bench[2];
     GLuint outer_cube, outer_fbo, outer_depth;
@@ -371,15 +370,11 @@ void vl_renderer_frame(vl_renderer *r, vl_scene *scene, const vl_camera *cam, do
     vl_camera_view_matrix(&cam->pose, view);
     vl_camera_proj_matrix(cam, scale, proj);
     mat4_mul(proj, view, vp);
-    if (r->desc.inner_width) {
-        r->inner_w = max_w;
-        r->inner_h = max_h;
-    } else {
-        inner_size(r, vp, max_w, max_h, &r->inner_w, &r->inner_h);
-        VL_DEBUG(LOG, "inner %dx%d", r->inner_w, r->inner_h);
-    }
+    int iw = max_w, ih = max_h;
+    if (!r->desc.inner_width)
+        inner_size(r, vp, max_w, max_h, &iw, &ih);
     glBindFramebuffer(GL_FRAMEBUFFER, r->inner.fbo);
-    glViewport(0, 0, r->inner_w, r->inner_h);
+    glViewport(0, 0, iw, ih);
     glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
     vl_scene_draw(scene, view, proj, eye, t_sec);
 
@@ -390,9 +385,9 @@ void vl_renderer_frame(vl_renderer *r, vl_scene *scene, const vl_camera *cam, do
     glUniform1i(glGetUniformLocation(r->canvas_prog, "u_clip_inner"), 1);
     glUniformMatrix4fv(glGetUniformLocation(r->canvas_prog, "u_inner_viewproj"), 1, GL_FALSE, vp);
     glUniform2f(glGetUniformLocation(r->canvas_prog, "u_inner_scale"),
-                (float)r->inner_w / max_w, (float)r->inner_h / max_h);
+                (float)iw / max_w, (float)ih / max_h);
     glUniform2f(glGetUniformLocation(r->canvas_prog, "u_inner_clamp"),
-                (r->inner_w - 0.5f) / max_w, (r->inner_h - 0.5f) / max_h);
+                (iw - 0.5f) / max_w, (ih - 0.5f) / max_h);
     glUniform1i(glGetUniformLocation(r->canvas_prog, "u_inner"), 0);
     glActiveTexture(GL_TEXTURE0);
     glBindTexture(GL_TEXTURE_2D, r->inner.tex);

@@ -74,7 +74,8 @@ void vl_scene_draw(vl_scene *s, const float view[16], const float proj[16],
 typedef struct vl_renderer vl_renderer;
 
 typedef struct vl_renderer_desc {
-    int inner_width, inner_height;  /* inner frustum target; 0 = camera size x (1 + overscan) */
+    int inner_width, inner_height;  /* force the inner frustum size; 0 = about one texel per
+                                     * wall pixel, at most camera size x (1 + overscan) */
     int outer_size;                 /* outer cube face size; 0 = 512, 256 for animated scenes */
 } vl_renderer_desc;
 

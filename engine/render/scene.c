@@ -195,7 +195,7 @@ static void build_fell(mesh *m)
                 mesh_push(m, p[tri[k]], nrm[tri[k]], snow);
         }
     }
-    /* Spruces on the shore, 12 to 90 m out, mostly in front of the wall. */
+    /* Spruces on the shore, 22 to 152 m out, mostly in front of the wall. */
     uint32_t seed = 1977;
     for (int t = 0; t < 60; t++) {
         double ang = (lcg(&seed) - 0.5) * 2.8;          /* radians around +Y */
