@@ -56,6 +56,75 @@ typedef struct vl_frustum_settings {
     double outer_eye[3];
 } vl_frustum_settings;
 
+/* ---- trackers and lenses ------------------------------------------------ */
+
+/* A piecewise-linear map from a raw lens encoder value to a physical value
+ * (horizontal FOV in degrees, or focus distance in metres). Points are in
+ * ascending raw order; outside the first and last point the value is held. */
+#define VL_LENS_MAX_POINTS 32
+typedef struct vl_lens_table {
+    int n;                      /* 0: no table */
+    double raw[VL_LENS_MAX_POINTS];
+    double value[VL_LENS_MAX_POINTS];
+} vl_lens_table;
+
+typedef struct vl_lens {
+    char preset[VL_NAME_MAX];   /* the preset it was built from, "" for none */
+    vl_lens_table zoom_fov;     /* raw zoom -> horizontal FOV, degrees */
+    vl_lens_table focus_m;      /* raw focus -> focus distance, metres */
+} vl_lens;
+
+/* How one tracker's samples become stage-space camera poses. The transform
+ * is applied in this order to a sample as the tracker sends it:
+ *   1. position axes times axis_sign, angles times angle_sign (vendors that
+ *      count an axis or an angle the other way);
+ *   2. position times scale (a tracker in other units, or a scaled map);
+ *   3. rotated by rotation (pan, tilt, roll of the tracker's frame in stage
+ *      space) and moved by offset (metres): tracker space -> stage space;
+ *   4. the camera's nodal offset (from the tracked point to the lens's
+ *      entrance pupil, in the camera's right, forward, up axes, metres) is
+ *      added along the camera's own axes. */
+typedef struct vl_tracker_config {
+    char url[256];              /* freed://, osc://, opentrackio://[host]:port */
+    int camera;                 /* only this camera id; -1: any */
+    double delay_ms;            /* a sample describes receive time - delay */
+    double predict_ms;          /* render the pose of frame time + predict */
+    double stale_ms;            /* no sample for this long: hold, flag stale */
+    double extrapolate_ms;      /* extrapolate at most this far past the newest */
+    bool smoothing;             /* One Euro filter on; off by default */
+    double min_cutoff_hz, beta, d_cutoff_hz;
+    double offset[3];
+    double rotation[3];         /* pan, tilt, roll, degrees */
+    double scale;
+    double axis_sign[3];        /* +1 or -1 each */
+    double angle_sign[3];       /* +1 or -1 each: pan, tilt, roll */
+    double nodal_offset[3];     /* right, forward, up, metres */
+    double fov_deg;             /* used when the source sends no lens data; 0: the default */
+    vl_lens lens;               /* zoom_fov.n == 0: FOV from the source or fov_deg */
+} vl_tracker_config;
+
+/* Defaults: camera -1, delay 0, predict 0, stale 500 ms, extrapolate 100 ms,
+ * smoothing off (min_cutoff 1 Hz, beta 0.5, d_cutoff 1 Hz when turned on),
+ * identity transform (scale 1, signs +1), no nodal offset, fov 0, no lens. */
+void vl_tracker_config_default(vl_tracker_config *c, const char *url);
+
+/* Lens presets for common FreeD sources' raw ranges:
+ *   generic    zoom and focus 0 .. 0x10000
+ *   panasonic  0x555 .. 0xFFF
+ *   sony       zoom 0 .. 0x7AC0, focus 0x1000 .. 0xF000
+ *   mosys      0 .. 0xFFFF
+ *   stype, ncam  0 .. 0xFFFFFF (full 24 bits)
+ * Builds two-point tables: zoom min -> wide_fov_deg, max -> tele_fov_deg;
+ * focus min -> near_m, max -> far_m. Returns false for an unknown name. */
+bool vl_lens_preset(const char *name, double wide_fov_deg, double tele_fov_deg,
+                    double near_m, double far_m, vl_lens *out);
+
+/* Names of the presets, NULL-terminated, for messages and --help. */
+extern const char *const vl_lens_preset_names[];
+
+/* Value of a table at raw (held outside its range). 0 when t->n == 0. */
+double vl_lens_eval(const vl_lens_table *t, double raw);
+
 typedef struct vl_stage {
     char name[VL_NAME_MAX];
     vl_rational rate;
@@ -64,6 +133,8 @@ typedef struct vl_stage {
     int n_outputs;
     vl_section *sections;
     int n_sections;
+    vl_tracker_config *trackers;  /* "trackers" in JSON; may be empty */
+    int n_trackers;
 } vl_stage;
 
 /* The built-in stage: a small try-out volume, one gently curved wall of

@@ -10,15 +10,50 @@
 #define VL_TRACK_H
 
 #include "core/core.h"
+#include "stage/stage.h"
 
 /* One tracking sample, already in stage convention. */
 typedef struct vl_sample {
-    int64_t t_ns;               /* CLOCK_MONOTONIC receive time */
+    int64_t t_ns;               /* the moment it describes: CLOCK_MONOTONIC
+                                   receive time - the tracker's delay (a take:
+                                   its own time line) */
+    int64_t rx_ns;              /* when it arrived; 0 when not from a socket */
     int camera;                 /* camera id from the protocol */
+    int source;                 /* which tracker of the session sent it */
     vl_pose pose;               /* metres, degrees, stage axes */
-    double fov_h_deg;           /* horizontal FOV, or 0 when the source has none */
+    double fov_h_deg;           /* horizontal FOV, or 0 when unknown */
+    double focus_m;             /* focus distance in metres, or 0 when unknown */
+    bool has_encoders;          /* zoom and focus below were sent */
     uint32_t zoom, focus;       /* raw lens encoder values */
 } vl_sample;
+
+/* ---- protocol parsers ---------------------------------------------------- */
+
+/* Why a datagram (or one OSC message of a bundle) was dropped. */
+enum vl_track_error {
+    VL_TRACK_BAD_LENGTH,        /* wrong size for the protocol */
+    VL_TRACK_BAD_TYPE,          /* not this protocol's message type or magic,
+                                   or an encoding volym does not decode */
+    VL_TRACK_BAD_CHECKSUM,
+    VL_TRACK_BAD_ARGS,          /* OSC: wrong argument types or count */
+    VL_TRACK_UNKNOWN_ADDRESS,   /* OSC: an address volym does not know */
+    VL_TRACK_MALFORMED,         /* undecodable: broken OSC, bad JSON, a field
+                                   of the wrong type or out of range */
+    VL_TRACK_SEGMENT,           /* OpenTrackIO: a segmented message that could
+                                   not be put back together and was dropped */
+    VL_TRACK_N_ERRORS
+};
+
+/* Short names for the counters ("bad length", ...). */
+extern const char *const vl_track_error_names[VL_TRACK_N_ERRORS];
+
+/* Where a parser puts what it decodes. Parsers leave t_ns, rx_ns and source
+ * 0; the tracker fills them. */
+typedef struct vl_track_sink {
+    void (*sample)(void *ctx, const vl_sample *s);
+    void (*error)(void *ctx, enum vl_track_error e);
+    void *ctx;
+} vl_track_sink;
 
 /* ---- FreeD D1 ------------------------------------------------------------ */
 
@@ -38,11 +73,108 @@ enum vl_freed_result vl_freed_parse(const uint8_t *buf, size_t len, vl_sample *o
 /* Encode a sample as FreeD D1 (values out of the 24-bit range are clamped). */
 void vl_freed_encode(const vl_sample *s, uint8_t out[VL_FREED_D1_SIZE]);
 
+/* ---- OSC ------------------------------------------------------------------ */
+
+/* OSC over UDP, decoded with liblo. Messages and bundles (nested too) are
+ * accepted; each message is one unit for the counters. Address spaces:
+ *
+ *   volym's own (documented in README "OSC address space"):
+ *     /volym/pose  i f f f f f f [f]   camera id, x y z (metres, stage axes),
+ *                                      pan tilt roll (degrees) [, horizontal
+ *                                      FOV in degrees]: one sample
+ *     /volym/lens  i i i               camera id, raw zoom, raw focus: used by
+ *                                      the next poses of that camera
+ *     Numbers may be sent as i, h, f or d.
+ *   ZIG SIM (ARKit): /ZIGSIM/<id>/arkitposition f f f and
+ *     /ZIGSIM/<id>/arkitrotation f f f f (quaternion x y z w); ARKit axes
+ *     (Y up, -Z forward, metres). A sample is emitted once both have arrived
+ *     since the last one. <id> is the camera id when it is a number, else 1.
+ *   TDLiDAR: /tdlidar/arpose/tx, ty, tz (f each) and /tdlidar/arpose/quat
+ *     f f f f (x y z w), ARKit axes; a sample once all four have arrived;
+ *     camera 1.
+ * Everything else under a known prefix with wrong types or arity counts as
+ * VL_TRACK_BAD_ARGS; other addresses as VL_TRACK_UNKNOWN_ADDRESS. */
+typedef struct vl_osc_parser vl_osc_parser;
+vl_osc_parser *vl_osc_parser_create(void);
+void vl_osc_parser_destroy(vl_osc_parser *p);
+void vl_osc_parse(vl_osc_parser *p, const uint8_t *buf, size_t len, const vl_track_sink *sink);
+
+/* ARKit camera orientation (quaternion x y z w in ARKit axes, camera looking
+ * along its -Z with +Y up) and position -> stage pose. */
+vl_pose vl_arkit_to_pose(const double pos[3], const double quat[4]);
+
+/* Encode a sample as one /volym/pose message (with FOV when fov_h_deg > 0)
+ * into buf. Returns the size, or 0 when it does not fit. */
+size_t vl_osc_encode_pose(const vl_sample *s, uint8_t *buf, size_t cap);
+
+/* ---- OpenTrackIO ----------------------------------------------------------- */
+
+#define VL_OTRK_DEFAULT_PORT 55555
+#define VL_OTRK_HEADER_SIZE 16
+
+/* SMPTE RIS OpenTrackIO over UDP: a 16-byte big-endian header ("OTrk",
+ * reserved, encoding 1 = JSON / 2 = CBOR, sequence u16, segment offset u32,
+ * last-segment bit + 15-bit payload length, Fletcher-16 over header and
+ * payload) and a payload, possibly in several segments that the parser puts
+ * back together by sequence number. JSON payloads only (CBOR counts as
+ * VL_TRACK_BAD_TYPE). Uses the camera transform (translation in metres,
+ * rotation pan/tilt/roll in degrees), lens (pinholeFocalLength with the
+ * sensor width -> FOV, focusDistance, encoders) and sourceNumber as camera
+ * id; missing optional fields are fine. */
+typedef struct vl_otrk_parser vl_otrk_parser;
+vl_otrk_parser *vl_otrk_parser_create(void);
+void vl_otrk_parser_destroy(vl_otrk_parser *p);
+void vl_otrk_parse(vl_otrk_parser *p, const uint8_t *buf, size_t len, const vl_track_sink *sink);
+
+/* Fletcher-16 as OpenTrackIO uses it. */
+uint16_t vl_fletcher16(const uint8_t *data, size_t len);
+
+/* A sample as an OpenTrackIO JSON payload (NUL-terminated, caller frees).
+ * sequence goes into timing.sequenceNumber. */
+char *vl_otrk_encode_json(const vl_sample *s, uint32_t sequence);
+
+/* Split a payload into datagrams of at most max_datagram bytes each (header
+ * included), calling emit for each. Returns the number of segments, 0 when
+ * max_datagram leaves no room or the payload is too large. */
+int vl_otrk_segment(const uint8_t *payload, size_t len, uint16_t sequence, size_t max_datagram,
+                    void (*emit)(void *ctx, const uint8_t *dgram, size_t n), void *ctx);
+
+/* ---- poses over time ----------------------------------------------------- */
+
+/* The sample at t_ns on the line through a and b (a.t_ns < b.t_ns):
+ * position, FOV, focus and encoders linear, orientation by slerp. t outside
+ * [a, b] extrapolates. Camera, source and encoders' presence come from b. */
+void vl_sample_interpolate(const vl_sample *a, const vl_sample *b, int64_t t_ns, vl_sample *out);
+
+/* The sample at t_ns from `n` samples in ascending t_ns order: interpolated
+ * between the two around t; before the first, the first; past the last,
+ * extrapolated from the last two for at most max_extrapolate_ns, then held
+ * there. False when n == 0. */
+bool vl_samples_at(const vl_sample *s, int n, int64_t t_ns, int64_t max_extrapolate_ns,
+                   vl_sample *out);
+
+/* One Euro filter (Casiez et al. 2012) over a stream of samples: position
+ * and pan/tilt/roll each filtered on their own, cutoff = min_cutoff +
+ * beta * |speed| (metres/s or degrees/s). */
+typedef struct vl_one_euro {
+    double min_cutoff_hz, beta, d_cutoff_hz;
+    bool primed;
+    int64_t last_t_ns;
+    double x[6], dx[6];         /* last filtered values and derivatives */
+} vl_one_euro;
+void vl_one_euro_init(vl_one_euro *f, double min_cutoff_hz, double beta, double d_cutoff_hz);
+void vl_one_euro_apply(vl_one_euro *f, vl_sample *s);
+
+/* A tracker's transform and lens applied to a sample in tracker space (see
+ * vl_tracker_config): afterwards it is in stage space, with fov_h_deg and
+ * focus_m from the lens table when the tracker has one and the sample has
+ * encoders, else the source's FOV, else cfg->fov_deg. */
+void vl_tracker_apply(const vl_tracker_config *cfg, vl_sample *s);
+
 /* ---- sample buffer ------------------------------------------------------- */
 
-/* A thread-safe ring of the most recent samples, per camera. Written by
- * receiver threads, read by the renderer. (Interpolation at a time t and
- * delay compensation build on this ring.) */
+/* A thread-safe ring of the most recent samples, per camera, in t_ns order.
+ * Written by receiver threads, read by the renderer. */
 typedef struct vl_sample_buffer vl_sample_buffer;
 
 /* capacity: samples kept per camera (0 = default 256). Never NULL. */
@@ -54,6 +186,11 @@ void vl_sample_buffer_push(vl_sample_buffer *b, const vl_sample *s);
  * recently pushed). Returns false when there is none. */
 bool vl_sample_buffer_latest(vl_sample_buffer *b, int camera, vl_sample *out);
 
+/* The sample of `camera` at t_ns (see vl_samples_at). False when it has no
+ * samples. newest, when not NULL, receives its newest sample. */
+bool vl_sample_buffer_at(vl_sample_buffer *b, int camera, int64_t t_ns,
+                         int64_t max_extrapolate_ns, vl_sample *out, vl_sample *newest);
+
 /* Number of samples ever pushed (for tests and stats). */
 uint64_t vl_sample_buffer_count(vl_sample_buffer *b);
 
@@ -64,18 +201,22 @@ typedef struct vl_tracker_stats {
     uint64_t datagrams;         /* everything received */
     uint64_t samples;           /* parsed and pushed */
     uint64_t filtered;          /* valid but another camera id */
-    uint64_t bad_length, bad_type, bad_checksum;
+    uint64_t errors[VL_TRACK_N_ERRORS];
 } vl_tracker_stats;
 
 typedef struct vl_tracker vl_tracker;
 
-/* Open a tracker from a URL and start its receiver thread:
- *   freed://[addr]:port    FreeD D1 over UDP; addr defaults to 0.0.0.0;
- *                          port 0 picks a free port (see vl_tracker_port).
- * camera_filter: only samples with this camera id are used; -1 = any.
- * Samples go into `buffer` (not owned). Returns NULL with one logged message
+/* Open a tracker and start its receiver thread. cfg->url:
+ *   freed://[addr]:port        FreeD D1; the port is required (no standard one)
+ *   osc://[addr]:port          OSC (volym, ZIG SIM, TDLiDAR); port required
+ *   opentrackio://[addr][:port]  OpenTrackIO, port 55555 by default; a
+ *                              multicast group as addr (239.135.1.N) joins it
+ * addr defaults to 0.0.0.0; port 0 picks a free port (vl_tracker_port).
+ * Each sample gets vl_tracker_apply(cfg), t_ns = receive time - delay, the
+ * One Euro filter when cfg->smoothing, source = `source`, and goes into
+ * `buffer` (not owned). cfg is copied. Returns NULL with one logged message
  * on a bad URL or socket error. */
-vl_tracker *vl_tracker_open(const char *url, int camera_filter, vl_sample_buffer *buffer);
+vl_tracker *vl_tracker_open(const vl_tracker_config *cfg, int source, vl_sample_buffer *buffer);
 
 /* Stops the thread and closes the socket. Accepts NULL. */
 void vl_tracker_close(vl_tracker *t);
@@ -85,5 +226,46 @@ int vl_tracker_port(const vl_tracker *t);
 
 /* A consistent snapshot of the counters. */
 vl_tracker_stats vl_tracker_get_stats(vl_tracker *t);
+
+/* One line: "N datagrams, N samples, N other camera, dropped: N bad length, ..."
+ * listing only the error counters that are not zero. */
+void vl_tracker_stats_format(const vl_tracker_stats *st, char *buf, size_t n);
+
+/* ---- senders (what volym-track sim/replay and the tests speak) ----------- */
+
+typedef struct vl_track_sender vl_track_sender;
+
+/* freed://host:port, osc://host:port or opentrackio://host[:port] (a
+ * multicast group as host sends to it). max_datagram: OpenTrackIO segment
+ * size limit (0 = 1400). NULL with a logged message on error. */
+vl_track_sender *vl_track_sender_open(const char *url, size_t max_datagram);
+/* Encode and send one sample. False on a send error (logged once). */
+bool vl_track_sender_send(vl_track_sender *snd, const vl_sample *s);
+void vl_track_sender_close(vl_track_sender *snd);
+
+/* ---- takes: recorded samples as JSON lines ------------------------------- */
+
+/* One sample per line: {"t": seconds, "camera": id, "x", "y", "z": metres,
+ * "pan", "tilt", "roll": degrees, "fov": degrees (only when known), "zoom",
+ * "focus": raw (only when sent)}. Also what `volym-track probe --json`
+ * prints. t_sec is the sample's time on the take's time line. Returns the
+ * length written (snprintf semantics). */
+int vl_sample_to_json(const vl_sample *s, double t_sec, char *buf, size_t n);
+
+/* A take in memory, samples in ascending time (t_ns from the take's "t"). */
+typedef struct vl_take {
+    vl_sample *samples;
+    int n;
+} vl_take;
+
+/* Read a take file. On error logs one message (file:line: what was
+ * expected) and returns NULL. Lines out of time order are sorted. */
+vl_take *vl_take_load(const char *path);
+void vl_take_free(vl_take *take);
+
+/* The pose of `camera` (-1: the first camera in the take) at t_ns from the
+ * take's start (its first sample), interpolated; held outside the take.
+ * False when the take has no sample of that camera. */
+bool vl_take_at(const vl_take *take, int camera, int64_t t_ns, vl_sample *out);
 
 #endif
