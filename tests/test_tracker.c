@@ -10,6 +10,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* A tracker with the default config for url, taking only `camera` (-1 any). */
+static vl_tracker *open_url(const char *url, int camera, vl_sample_buffer *b)
+{
+    vl_tracker_config cfg;
+    vl_tracker_config_default(&cfg, url);
+    cfg.camera = camera;
+    return vl_tracker_open(&cfg, 0, b);
+}
+
 static int tx_fd = -1;
 
 static void send_to(int port, const void *buf, size_t len)
@@ -45,7 +54,7 @@ static bool wait_datagrams(vl_tracker *t, uint64_t n)
 static void test_valid_samples(void)
 {
     vl_sample_buffer *b = vl_sample_buffer_create(16);
-    vl_tracker *t = vl_tracker_open("freed://127.0.0.1:0", -1, b);
+    vl_tracker *t = open_url("freed://127.0.0.1:0", -1, b);
     CHECK(t != NULL);
     if (!t)
         return;
@@ -80,7 +89,7 @@ static void test_valid_samples(void)
 
     vl_tracker_stats st = vl_tracker_get_stats(t);
     CHECK(st.datagrams == 3 && st.samples == 3 && st.filtered == 0);
-    CHECK(st.bad_length == 0 && st.bad_type == 0 && st.bad_checksum == 0);
+    CHECK(st.errors[VL_TRACK_BAD_LENGTH] == 0 && st.errors[VL_TRACK_BAD_TYPE] == 0 && st.errors[VL_TRACK_BAD_CHECKSUM] == 0);
     CHECK(vl_sample_buffer_count(b) == 3);
     vl_tracker_close(t);
     vl_sample_buffer_destroy(b);
@@ -91,7 +100,7 @@ static void test_valid_samples(void)
 static void test_bad_datagrams(void)
 {
     vl_sample_buffer *b = vl_sample_buffer_create(16);
-    vl_tracker *t = vl_tracker_open("freed://:0", 1, b);
+    vl_tracker *t = open_url("freed://:0", 1, b);
     CHECK(t != NULL);
     if (!t)
         return;
@@ -125,9 +134,9 @@ static void test_bad_datagrams(void)
     CHECK(st.datagrams == 9);
     CHECK(st.samples == 1);
     CHECK(st.filtered == 2);
-    CHECK(st.bad_length == 4);
-    CHECK(st.bad_type == 1);
-    CHECK(st.bad_checksum == 1);
+    CHECK(st.errors[VL_TRACK_BAD_LENGTH] == 4);
+    CHECK(st.errors[VL_TRACK_BAD_TYPE] == 1);
+    CHECK(st.errors[VL_TRACK_BAD_CHECKSUM] == 1);
     CHECK(vl_sample_buffer_count(b) == 1);
     vl_sample s;
     CHECK(vl_sample_buffer_latest(b, -1, &s) && memcmp(&s, &before, sizeof(s)) == 0);
@@ -166,24 +175,24 @@ static void test_urls(void)
         NULL,
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        vl_tracker *t = vl_tracker_open(bad[i], -1, b);
+        vl_tracker *t = open_url(bad[i], -1, b);
         CHECK(t == NULL);
         vl_tracker_close(t);
     }
 
     /* A host name resolves; the bound port is the one asked for; a second
      * tracker on the same port fails to bind. */
-    vl_tracker *a = vl_tracker_open("freed://localhost:0", -1, b);
+    vl_tracker *a = open_url("freed://localhost:0", -1, b);
     CHECK(a != NULL);
     if (a) {
         char url[64];
         snprintf(url, sizeof(url), "freed://127.0.0.1:%d", vl_tracker_port(a));
-        vl_tracker *c = vl_tracker_open(url, -1, b);
+        vl_tracker *c = open_url(url, -1, b);
         CHECK(c == NULL);
         vl_tracker_close(c);
         vl_tracker_close(a);
         /* The port is free again after close. */
-        c = vl_tracker_open(url, -1, b);
+        c = open_url(url, -1, b);
         CHECK(c != NULL);
         vl_tracker_close(c);
     }

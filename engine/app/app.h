@@ -4,7 +4,9 @@
 
 #include "core/core.h"
 
-enum vl_mode { VL_MODE_RUN, VL_MODE_RENDER, VL_MODE_BENCH };
+#define VL_MAX_CLI_TRACKERS 8
+
+enum vl_mode { VL_MODE_RUN, VL_MODE_RENDER, VL_MODE_BENCH, VL_MODE_BENCH_LATENCY };
 
 typedef struct vl_opts {
     enum vl_mode mode;
@@ -14,8 +16,11 @@ typedef struct vl_opts {
     vl_pose pose;
     bool pose_given;
     double fov_h_deg;
-    const char *tracking;       /* tracker URL or NULL */
-    int camera_id;              /* -1: any */
+    const char *tracking[VL_MAX_CLI_TRACKERS];  /* --tracking URLs */
+    int n_tracking;
+    double delay_ms, predict_ms;    /* for the --tracking trackers */
+    int camera_id;              /* camera that drives the frustum; -1: newest */
+    const char *take;           /* render: poses from this take file */
     int frames;                 /* 0: run until closed (run) */
     const char *out_dir;
     bool view_camera, view_reference;
@@ -35,5 +40,6 @@ int vl_opts_parse(vl_opts *opts, int argc, char **argv);
 vl_pose vl_demo_pose(double t_sec);
 
 int vl_bench_main(const vl_opts *opts);
+int vl_bench_latency(const vl_opts *opts);
 
 #endif

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum opt_type { OPT_FLAG, OPT_STRING, OPT_INT, OPT_DOUBLE, OPT_POSE, OPT_SIZE, OPT_VIEW };
+enum opt_type { OPT_FLAG, OPT_STRING, OPT_URL, OPT_INT, OPT_DOUBLE, OPT_POSE, OPT_SIZE, OPT_VIEW };
 
 typedef struct opt_def {
     const char *name;
@@ -29,8 +29,11 @@ static const opt_def opt_table[] = {
     { "scene", OPT_STRING, OFF(scene), 0, 0, "NAME", "builtin:fell (default) or builtin:grid" },
     { "pose", OPT_POSE, OFF(pose), 0, 0, "X,Y,Z,PAN,TILT,ROLL", "fixed camera pose, metres and degrees (default 0,0,1.5,0,0,0)" },
     { "fov", OPT_DOUBLE, OFF(fov_h_deg), 1, 170, "H_DEG", "camera horizontal field of view in degrees (default 50)" },
-    { "tracking", OPT_STRING, OFF(tracking), 0, 0, "URL", "camera pose from a tracker: freed://[addr]:port" },
-    { "camera", OPT_INT, OFF(camera_id), 0, 255, "ID", "use only this tracker camera id (default: any)" },
+    { "tracking", OPT_URL, 0, 0, 0, "URL", "camera pose from a tracker (repeatable): freed://[addr]:port, osc://[addr]:port, opentrackio://[addr][:port]" },
+    { "delay-ms", OPT_DOUBLE, OFF(delay_ms), 0, 2000, "MS", "--tracking samples describe the moment receive time - MS (default 0)" },
+    { "predict-ms", OPT_DOUBLE, OFF(predict_ms), 0, 500, "MS", "render the tracked pose MS after the frame time (default 0)" },
+    { "camera", OPT_INT, OFF(camera_id), 0, 255, "ID", "the tracked camera id that drives the frustum (default: the newest sample's)" },
+    { "take", OPT_STRING, OFF(take), 0, 0, "FILE", "render: camera poses from a recorded take (volym-track record)" },
     { "frames", OPT_INT, OFF(frames), 1, 1e8, "N", "frames to render (render: default 1; run: until closed)" },
     { "out", OPT_STRING, OFF(out_dir), 0, 0, "DIR", "where render writes PNGs (default volym-out)" },
     { "view", OPT_VIEW, 0, 0, 0, "camera|reference", "render: also write what the camera films / the scene straight from the camera" },
@@ -43,12 +46,13 @@ static const opt_def opt_table[] = {
 
 static void usage(FILE *f)
 {
-    fputs("usage: volym [run|render|bench] [options]\n"
+    fputs("usage: volym [run|render|bench [latency]] [options]\n"
           "  volym            the demo: default stage, builtin:fell, a simulated camera move;\n"
           "                   windows with a display, PNG files without one\n"
           "  volym run        real-time playback to the stage outputs\n"
           "  volym render     headless, deterministic frames to PNG files\n"
-          "  volym bench      frame cost against a plain textured pass\n\noptions:\n", f);
+          "  volym bench      frame cost against a plain textured pass\n"
+          "  volym bench latency  tracking datagram -> frame latency at 50 fps over loopback\n\noptions:\n", f);
     for (size_t i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++) {
         const opt_def *o = &opt_table[i];
         char left[64];
@@ -86,6 +90,14 @@ static bool set_option(vl_opts *opts, const opt_def *o, const char *arg)
         return true;
     case OPT_STRING:
         *(const char **)(base + o->offset) = arg;
+        return true;
+    case OPT_URL:
+        if (opts->n_tracking == VL_MAX_CLI_TRACKERS) {
+            fprintf(stderr, "volym: --tracking: at most %d on the command line (more go in "
+                    "the stage's \"trackers\")\n", VL_MAX_CLI_TRACKERS);
+            return false;
+        }
+        opts->tracking[opts->n_tracking++] = arg;
         return true;
     case OPT_INT: {
         errno = 0;
@@ -165,7 +177,10 @@ int vl_opts_parse(vl_opts *opts, int argc, char **argv)
             opts->mode = VL_MODE_RUN;
         else if (!strcmp(argv[i], "render"))
             opts->mode = VL_MODE_RENDER;
-        else if (!strcmp(argv[i], "bench"))
+        else if (!strcmp(argv[i], "bench") && i + 1 < argc && !strcmp(argv[i + 1], "latency")) {
+            opts->mode = VL_MODE_BENCH_LATENCY;
+            i++;
+        } else if (!strcmp(argv[i], "bench"))
             opts->mode = VL_MODE_BENCH;
         else if (!strcmp(argv[i], "demo"))
             opts->demo = true;
@@ -204,8 +219,12 @@ int vl_opts_parse(vl_opts *opts, int argc, char **argv)
         if (!set_option(opts, o, arg))
             return -1;
     }
-    if (opts->pose_given && opts->tracking) {
-        fprintf(stderr, "volym: --pose and --tracking both set the camera: give one\n");
+    if ((opts->pose_given != 0) + (opts->n_tracking > 0) + (opts->take != NULL) > 1) {
+        fprintf(stderr, "volym: --pose, --tracking and --take each set the camera: give one\n");
+        return -1;
+    }
+    if (opts->take && opts->mode != VL_MODE_RENDER) {
+        fprintf(stderr, "volym: --take works with render (volym render --take FILE)\n");
         return -1;
     }
     return 0;

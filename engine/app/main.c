@@ -58,15 +58,23 @@ typedef struct session {
     vl_gl *gl;
     vl_scene *scene;
     vl_renderer *renderer;
+    vl_tracker_config *trackers;    /* the stage's, then the --tracking ones */
+    int n_trackers;
+    vl_tracker **open;              /* one per config */
     vl_sample_buffer *samples;
-    vl_tracker *tracker;
+    vl_feed feed;
+    vl_take *take;
     uint8_t *pixels;            /* readback buffer, big enough for any picture */
 } session;
 
 static void session_close(session *s)
 {
-    vl_tracker_close(s->tracker);
+    for (int i = 0; i < s->n_trackers && s->open; i++)
+        vl_tracker_close(s->open[i]);
+    free(s->open);
+    free(s->trackers);
     vl_sample_buffer_destroy(s->samples);
+    vl_take_free(s->take);
     vl_renderer_destroy(s->renderer);
     vl_scene_destroy(s->scene);
     vl_gl_destroy(s->gl);
@@ -74,11 +82,44 @@ static void session_close(session *s)
     free(s->pixels);
 }
 
+/* The stage's trackers and the command line's, each listening on its own
+ * socket into one sample buffer. A fixed --pose or a --take replaces them. */
+static bool open_trackers(session *s, const vl_opts *o)
+{
+    if (o->pose_given || o->take)
+        return true;
+    int n = s->stage->n_trackers + o->n_tracking;
+    if (!n)
+        return true;
+    s->trackers = vl_xcalloc(n, sizeof(*s->trackers));
+    s->open = vl_xcalloc(n, sizeof(*s->open));
+    for (int i = 0; i < s->stage->n_trackers; i++)
+        s->trackers[i] = s->stage->trackers[i];
+    for (int i = 0; i < o->n_tracking; i++) {
+        vl_tracker_config *c = &s->trackers[s->stage->n_trackers + i];
+        vl_tracker_config_default(c, o->tracking[i]);
+        c->delay_ms = o->delay_ms;
+        c->predict_ms = o->predict_ms;
+    }
+    s->n_trackers = n;
+    s->samples = vl_sample_buffer_create(0);
+    s->feed = (vl_feed){ .buffer = s->samples, .trackers = s->trackers, .n_trackers = n,
+                         .camera = o->camera_id };
+    for (int i = 0; i < n; i++) {
+        s->open[i] = vl_tracker_open(&s->trackers[i], i, s->samples);
+        if (!s->open[i])
+            return false;
+    }
+    return true;
+}
+
 static bool session_open(session *s, const vl_opts *o, bool headless)
 {
     *s = (session){ 0 };
     s->stage = o->stage_path ? vl_stage_load(o->stage_path) : vl_stage_default();
     if (!s->stage)
+        return false;
+    if (o->take && !(s->take = vl_take_load(o->take)))
         return false;
     s->gl = vl_gl_create(s->stage, headless);
     if (!s->gl)
@@ -90,12 +131,8 @@ static bool session_open(session *s, const vl_opts *o, bool headless)
     s->renderer = vl_renderer_create(s->stage, &desc);
     if (!s->renderer)
         return false;
-    if (o->tracking) {
-        s->samples = vl_sample_buffer_create(0);
-        s->tracker = vl_tracker_open(o->tracking, o->camera_id, s->samples);
-        if (!s->tracker)
-            return false;
-    }
+    if (!open_trackers(s, o))
+        return false;
     size_t most = (size_t)o->camera_w * o->camera_h;
     for (int i = 0; i < s->stage->n_outputs; i++) {
         size_t n = (size_t)s->stage->outputs[i].width * s->stage->outputs[i].height;
@@ -105,18 +142,22 @@ static bool session_open(session *s, const vl_opts *o, bool headless)
     return true;
 }
 
-/* The camera for frame time t: tracked, demo move, or fixed. */
-static vl_camera frame_camera(session *s, const vl_opts *o, double t_sec)
+/* The camera for frame n: from the take, the trackers (the pose for
+ * frame_t_ns, the moment the frame is for), the demo move, or fixed. */
+static vl_camera frame_camera(session *s, const vl_opts *o, int64_t n, int64_t frame_t_ns)
 {
     vl_camera cam = { .pose = o->pose, .fov_h_deg = o->fov_h_deg,
                       .width = o->camera_w, .height = o->camera_h };
+    int64_t scene_t_ns = vl_frame_time_ns(s->stage->rate, n);
     vl_sample smp;
-    if (s->samples && vl_sample_buffer_latest(s->samples, o->camera_id, &smp)) {
+    bool tracked = s->take ? vl_take_at(s->take, o->camera_id, scene_t_ns, &smp) :
+                   s->samples && vl_feed_pose(&s->feed, frame_t_ns, vl_now_ns(), &smp) != VL_FEED_NONE;
+    if (tracked) {
         cam.pose = smp.pose;
         if (smp.fov_h_deg > 0)
             cam.fov_h_deg = smp.fov_h_deg;
     } else if (o->demo && !o->pose_given) {
-        cam.pose = vl_demo_pose(t_sec);
+        cam.pose = vl_demo_pose(scene_t_ns / 1e9);
     }
     return cam;
 }
@@ -146,7 +187,7 @@ static bool write_frame(session *s, const vl_opts *o, const vl_camera *cam, doub
     return true;
 }
 
-/* With --tracking, render waits (bounded) for the first sample so frame 0
+/* With trackers, render waits (bounded) for the first sample so frame 0
  * already shows the tracked camera. */
 static void wait_first_sample(session *s, const vl_opts *o)
 {
@@ -155,19 +196,20 @@ static void wait_first_sample(session *s, const vl_opts *o)
     while (!vl_sample_buffer_latest(s->samples, o->camera_id, &smp) && vl_now_ns() < until)
         vl_sleep_until_ns(vl_now_ns() + 5000000);
     if (!vl_sample_buffer_latest(s->samples, o->camera_id, &smp))
-        VL_WARN(LOG, "no tracking sample from %s within 5 s: using the fixed pose", o->tracking);
+        VL_WARN(LOG, "no tracking sample within 5 s: using the fixed pose");
 }
 
-static void report_tracker(session *s, const vl_opts *o)
+static void report_trackers(session *s)
 {
-    if (!s->tracker)
-        return;
-    vl_tracker_stats st = vl_tracker_get_stats(s->tracker);
-    VL_INFO(LOG, "tracker %s: %llu datagrams, %llu samples, %llu other camera, "
-            "dropped: %llu bad length, %llu bad type, %llu bad checksum", o->tracking,
-            (unsigned long long)st.datagrams, (unsigned long long)st.samples,
-            (unsigned long long)st.filtered, (unsigned long long)st.bad_length,
-            (unsigned long long)st.bad_type, (unsigned long long)st.bad_checksum);
+    char line[512];
+    for (int i = 0; i < s->n_trackers; i++) {
+        vl_tracker_stats st = vl_tracker_get_stats(s->open[i]);
+        vl_tracker_stats_format(&st, line, sizeof(line));
+        VL_INFO(LOG, "tracker %s: %s", s->trackers[i].url, line);
+    }
+    if (s->feed.stale_events)
+        VL_INFO(LOG, "tracking went stale %llu time%s", (unsigned long long)s->feed.stale_events,
+                s->feed.stale_events == 1 ? "" : "s");
 }
 
 /* Offline: frame n shows scene time n / rate, whatever the render speed. */
@@ -186,14 +228,14 @@ static int render_main(vl_opts *o, bool announce)
     int64_t t0 = vl_now_ns();
     for (int n = 0; n < o->frames; n++) {
         double t_sec = vl_frame_time_ns(s.stage->rate, n) / 1e9;
-        vl_camera cam = frame_camera(&s, o, t_sec);
+        vl_camera cam = frame_camera(&s, o, n, vl_now_ns());
         vl_renderer_frame(s.renderer, s.scene, &cam, t_sec);
         if (!write_frame(&s, o, &cam, t_sec, n))
             goto done;
     }
     double secs = (vl_now_ns() - t0) / 1e9;
     VL_INFO(LOG, "rendered %d frame%s in %.1f s", o->frames, o->frames == 1 ? "" : "s", secs);
-    report_tracker(&s, o);
+    report_trackers(&s);
     if (announce) {
         char *abs = realpath(o->out_dir, NULL);
         printf("volym: no display, so the demo rendered %d frames headless into %s/ "
@@ -233,9 +275,10 @@ static int run_main(const vl_opts *o, bool headless)
             n += skip;
             dropped += skip;
         }
-        vl_sleep_until_ns(t0 + vl_frame_time_ns(rate, n));
+        int64_t deadline = t0 + vl_frame_time_ns(rate, n);
+        vl_sleep_until_ns(deadline);
         double t_sec = vl_frame_time_ns(rate, n) / 1e9;
-        vl_camera cam = frame_camera(&s, o, t_sec);
+        vl_camera cam = frame_camera(&s, o, n, deadline);
         vl_renderer_frame(s.renderer, s.scene, &cam, t_sec);
         if (!vl_gl_present(s.gl, textures, s.stage->n_outputs))
             break;
@@ -243,7 +286,7 @@ static int run_main(const vl_opts *o, bool headless)
     free(textures);
     VL_INFO(LOG, "%lld frames shown, %lld dropped to keep time", (long long)shown,
             (long long)dropped);
-    report_tracker(&s, o);
+    report_trackers(&s);
     ret = 0;
 done:
     session_close(&s);
@@ -262,6 +305,8 @@ int main(int argc, char **argv)
         vl_log_set_level(VL_LOG_DEBUG);
     if (o.mode == VL_MODE_BENCH)
         return vl_bench_main(&o);
+    if (o.mode == VL_MODE_BENCH_LATENCY)
+        return vl_bench_latency(&o);
     if (o.mode == VL_MODE_RENDER)
         return render_main(&o, false);
     bool headless = o.headless || !has_display();

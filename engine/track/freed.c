@@ -73,6 +73,7 @@ enum vl_freed_result vl_freed_parse(const uint8_t *buf, size_t len, vl_sample *o
                 get_s24(buf + 17) / POS_UNITS_PER_M,
             },
         },
+        .has_encoders = true,   /* FreeD always sends them (0 from sources without a lens) */
         .zoom = get_u24(buf + 20),
         .focus = get_u24(buf + 23),
     };

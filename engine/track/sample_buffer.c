@@ -1,5 +1,5 @@
 /* Per-camera rings of tracking samples, kept in t_ns order so that a reader
- * can later interpolate at any time t by a search within one ring. */
+ * can interpolate at any time t from the samples around it. */
 #include "track/track.h"
 
 #include <pthread.h>
@@ -133,6 +133,35 @@ bool vl_sample_buffer_latest(vl_sample_buffer *b, int camera, vl_sample *out)
     }
     pthread_mutex_unlock(&b->lock);
     return found;
+}
+
+/* At most this many samples are copied out of a ring for one query: the
+ * pair around t, or the newest and a base far enough back to extrapolate. */
+#define WINDOW 16
+
+bool vl_sample_buffer_at(vl_sample_buffer *b, int camera, int64_t t_ns,
+                         int64_t max_extrapolate_ns, vl_sample *out, vl_sample *newest)
+{
+    vl_sample win[WINDOW];
+    int n = 0;
+    pthread_mutex_lock(&b->lock);
+    struct ring *r = find_ring(b, camera, false);
+    if (r && r->n > 0) {
+        /* Samples newer than t; a frame usually asks near the newest, so
+         * the walk from the top is short. */
+        int later = 0;
+        while (later < r->n && at(b, r, r->n - 1 - later)->t_ns > t_ns)
+            later++;
+        int hi = later ? r->n - later : r->n - 1;      /* last index copied */
+        int lo = hi - (later ? 1 : WINDOW - 1);         /* first index copied */
+        lo = lo < 0 ? 0 : lo;
+        for (int i = lo; i <= hi; i++)
+            win[n++] = *at(b, r, i);
+        if (newest)
+            *newest = *at(b, r, r->n - 1);
+    }
+    pthread_mutex_unlock(&b->lock);
+    return vl_samples_at(win, n, t_ns, max_extrapolate_ns, out);
 }
 
 uint64_t vl_sample_buffer_count(vl_sample_buffer *b)

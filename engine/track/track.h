@@ -231,6 +231,28 @@ vl_tracker_stats vl_tracker_get_stats(vl_tracker *t);
  * listing only the error counters that are not zero. */
 void vl_tracker_stats_format(const vl_tracker_stats *st, char *buf, size_t n);
 
+/* ---- the camera that drives the frustum ---------------------------------- */
+
+/* Frame by frame, the pose of one camera (or of whichever camera sent the
+ * newest sample) for a frame time: interpolated at frame time + the sending
+ * tracker's predict_ms, extrapolated at most its extrapolate_ms. When no
+ * sample has arrived for its stale_ms the last pose is held and the feed is
+ * stale (logged once, counted) until samples return. */
+typedef struct vl_feed {
+    vl_sample_buffer *buffer;
+    const vl_tracker_config *trackers;  /* indexed by vl_sample.source */
+    int n_trackers;
+    int camera;                 /* -1: the camera of the newest sample */
+    /* state */
+    bool stale;
+    int64_t stale_since_ns;
+    uint64_t stale_events;      /* times it went stale */
+} vl_feed;
+
+enum vl_feed_state { VL_FEED_NONE, VL_FEED_LIVE, VL_FEED_STALE };
+
+enum vl_feed_state vl_feed_pose(vl_feed *f, int64_t frame_t_ns, int64_t now_ns, vl_sample *out);
+
 /* ---- senders (what volym-track sim/replay and the tests speak) ----------- */
 
 typedef struct vl_track_sender vl_track_sender;

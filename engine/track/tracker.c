@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -23,44 +24,83 @@
  * counted as a bad length instead of being truncated into a valid one. */
 #define MAX_DATAGRAM 65536
 
-enum parse_result { PARSE_OK, PARSE_BAD_LENGTH, PARSE_BAD_TYPE, PARSE_BAD_CHECKSUM };
+const char *const vl_track_error_names[VL_TRACK_N_ERRORS] = {
+    [VL_TRACK_BAD_LENGTH] = "bad length",
+    [VL_TRACK_BAD_TYPE] = "bad type",
+    [VL_TRACK_BAD_CHECKSUM] = "bad checksum",
+    [VL_TRACK_BAD_ARGS] = "wrong OSC arguments",
+    [VL_TRACK_UNKNOWN_ADDRESS] = "unknown OSC address",
+    [VL_TRACK_MALFORMED] = "malformed",
+    [VL_TRACK_SEGMENT] = "incomplete segments",
+};
 
-/* A tracker protocol spoken over UDP. OSC and OpenTrackIO become entries in
- * `protocols` below. */
+/* A tracker protocol spoken over UDP. A parser may keep state between
+ * datagrams (OSC pose parts, OpenTrackIO segments): create/destroy it. */
 struct vl_track_protocol {
     const char *scheme;
     int default_port;           /* used when the URL has none; -1 = port required */
-    /* Decode one datagram into *out (t_ns is set by the caller). */
-    enum parse_result (*parse)(const uint8_t *buf, size_t len, vl_sample *out);
+    void *(*create)(void);
+    void (*destroy)(void *state);
+    /* Decode one datagram: samples and errors go to the sink. */
+    void (*parse)(void *state, const uint8_t *buf, size_t len, const vl_track_sink *sink);
 };
 
-static enum parse_result parse_freed(const uint8_t *buf, size_t len, vl_sample *out)
+static void parse_freed(void *state, const uint8_t *buf, size_t len, const vl_track_sink *sink)
 {
-    switch (vl_freed_parse(buf, len, out)) {
-    case VL_FREED_OK: return PARSE_OK;
-    case VL_FREED_BAD_LENGTH: return PARSE_BAD_LENGTH;
-    case VL_FREED_BAD_TYPE: return PARSE_BAD_TYPE;
-    case VL_FREED_BAD_CHECKSUM: break;
+    (void)state;
+    vl_sample s;
+    switch (vl_freed_parse(buf, len, &s)) {
+    case VL_FREED_OK: sink->sample(sink->ctx, &s); break;
+    case VL_FREED_BAD_LENGTH: sink->error(sink->ctx, VL_TRACK_BAD_LENGTH); break;
+    case VL_FREED_BAD_TYPE: sink->error(sink->ctx, VL_TRACK_BAD_TYPE); break;
+    case VL_FREED_BAD_CHECKSUM: sink->error(sink->ctx, VL_TRACK_BAD_CHECKSUM); break;
     }
-    return PARSE_BAD_CHECKSUM;
+}
+
+static void *osc_create(void) { return vl_osc_parser_create(); }
+static void osc_destroy(void *p) { vl_osc_parser_destroy(p); }
+static void osc_parse(void *p, const uint8_t *buf, size_t len, const vl_track_sink *sink)
+{
+    vl_osc_parse(p, buf, len, sink);
+}
+
+static void *otrk_create(void) { return vl_otrk_parser_create(); }
+static void otrk_destroy(void *p) { vl_otrk_parser_destroy(p); }
+static void otrk_parse(void *p, const uint8_t *buf, size_t len, const vl_track_sink *sink)
+{
+    vl_otrk_parse(p, buf, len, sink);
 }
 
 static const struct vl_track_protocol protocols[] = {
     /* FreeD has no standard port (40000, 6301, 8001, 1111, 52380 are all
-     * common), so the URL must name one. */
-    { .scheme = "freed", .default_port = -1, .parse = parse_freed },
+     * common), so the URL must name one; OSC neither (phone apps let you
+     * pick one). */
+    { "freed", -1, NULL, NULL, parse_freed },
+    { "osc", -1, osc_create, osc_destroy, osc_parse },
+    { "opentrackio", VL_OTRK_DEFAULT_PORT, otrk_create, otrk_destroy, otrk_parse },
 };
+
+/* Per-camera filter state of one tracker; cameras past the table are not
+ * smoothed (a stage has a handful). */
+#define MAX_FILTERS 16
 
 struct vl_tracker {
     const struct vl_track_protocol *proto;
-    int camera_filter;
+    vl_tracker_config cfg;
+    int source;
     vl_sample_buffer *buffer;
     int fd;
     int port;
     pthread_t thread;
     bool thread_started;
     atomic_bool stop;
-    uint8_t *rx;                /* MAX_DATAGRAM bytes, receiver thread only */
+    /* receiver thread only: */
+    uint8_t *rx;                /* MAX_DATAGRAM bytes */
+    void *parser;               /* protocol state */
+    int64_t rx_ns;              /* receive time of the datagram being parsed */
+    int filter_camera[MAX_FILTERS];
+    vl_one_euro filters[MAX_FILTERS];
+    int n_filters;
 
     pthread_mutex_t stats_lock;
     vl_tracker_stats stats;     /* guarded by stats_lock */
@@ -105,7 +145,8 @@ static bool parse_url(const char *url, struct url *u)
             u->proto = &protocols[i];
     }
     if (!u->proto) {
-        VL_ERR(LOG, "tracker URL '%s': unknown scheme '%.*s', expected freed://",
+        VL_ERR(LOG, "tracker URL '%s': unknown scheme '%.*s', expected freed://, osc:// "
+               "or opentrackio://",
                url, (int)scheme_len, url);
         return false;
     }
@@ -134,6 +175,15 @@ static bool parse_url(const char *url, struct url *u)
     return true;
 }
 
+static bool is_multicast(const struct sockaddr *sa)
+{
+    const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+    return (ntohl(in->sin_addr.s_addr) >> 28) == 0xE;  /* 224.0.0.0/4 */
+}
+
+/* A UDP socket bound to host:port. A multicast group as host binds the port
+ * on every address and joins the group, so several programs on one machine
+ * can listen to the same group. */
 static int open_socket(const char *url, const struct url *u, int *bound_port)
 {
     char port_str[8];
@@ -150,54 +200,96 @@ static int open_socket(const char *url, const struct url *u, int *bound_port)
                gai_strerror(err));
         return -1;
     }
-    int fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
-    if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0) {
-        VL_ERR(LOG, "tracker URL '%s': cannot bind a UDP socket: %s", url, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        freeaddrinfo(res);
-        return -1;
-    }
+    struct sockaddr_in addr;
+    memcpy(&addr, res->ai_addr, sizeof(addr));
     freeaddrinfo(res);
+    bool group = is_multicast((struct sockaddr *)&addr);
+    struct ip_mreq mreq = { .imr_multiaddr = addr.sin_addr,
+                            .imr_interface.s_addr = htonl(INADDR_ANY) };
+    if (group)
+        addr.sin_addr.s_addr = htonl(INADDR_ANY);
 
-    struct sockaddr_in sa;
-    socklen_t sa_len = sizeof(sa);
-    if (getsockname(fd, (struct sockaddr *)&sa, &sa_len) < 0) {
-        VL_ERR(LOG, "tracker URL '%s': getsockname: %s", url, strerror(errno));
-        close(fd);
-        return -1;
+    int one = 1;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || (group && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) ||
+        bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        VL_ERR(LOG, "tracker URL '%s': cannot bind a UDP socket: %s", url, strerror(errno));
+        goto fail;
     }
-    *bound_port = ntohs(sa.sin_port);
+    if (group && setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq)) < 0) {
+        VL_ERR(LOG, "tracker URL '%s': cannot join multicast group %s: %s (is there a "
+               "network route for multicast?)", url, u->host, strerror(errno));
+        goto fail;
+    }
+    socklen_t len = sizeof(addr);
+    if (getsockname(fd, (struct sockaddr *)&addr, &len) < 0) {
+        VL_ERR(LOG, "tracker URL '%s': getsockname: %s", url, strerror(errno));
+        goto fail;
+    }
+    *bound_port = ntohs(addr.sin_port);
     return fd;
+fail:
+    if (fd >= 0)
+        close(fd);
+    return -1;
 }
 
-static void handle_datagram(vl_tracker *t, size_t len, int64_t t_ns)
+static vl_one_euro *filter_for(vl_tracker *t, int camera)
 {
-    vl_sample s;
-    enum parse_result r = t->proto->parse(t->rx, len, &s);
-    bool use = r == PARSE_OK && (t->camera_filter < 0 || s.camera == t->camera_filter);
-    if (r != PARSE_OK)
-        VL_DEBUG(LOG, "port %d: dropped a %zu-byte datagram (error %d)", t->port, len, r);
+    for (int i = 0; i < t->n_filters; i++) {
+        if (t->filter_camera[i] == camera)
+            return &t->filters[i];
+    }
+    if (t->n_filters == MAX_FILTERS)
+        return NULL;
+    t->filter_camera[t->n_filters] = camera;
+    vl_one_euro *f = &t->filters[t->n_filters++];
+    vl_one_euro_init(f, t->cfg.min_cutoff_hz, t->cfg.beta, t->cfg.d_cutoff_hz);
+    return f;
+}
+
+/* Sink callbacks, called by the parser in the receiver thread. */
+static void on_sample(void *ctx, const vl_sample *parsed)
+{
+    vl_tracker *t = ctx;
+    bool use = t->cfg.camera < 0 || parsed->camera == t->cfg.camera;
     if (use) {
-        s.t_ns = t_ns;
+        vl_sample s = *parsed;
+        vl_tracker_apply(&t->cfg, &s);
+        s.rx_ns = t->rx_ns;
+        s.t_ns = t->rx_ns - (int64_t)(t->cfg.delay_ms * 1e6);
+        s.source = t->source;
+        vl_one_euro *f = t->cfg.smoothing ? filter_for(t, s.camera) : NULL;
+        if (f)
+            vl_one_euro_apply(f, &s);
         vl_sample_buffer_push(t->buffer, &s);
     }
-
     /* Counted after the push, so a reader that sees the count also finds
      * the sample in the buffer. */
     pthread_mutex_lock(&t->stats_lock);
+    if (use)
+        t->stats.samples++;
+    else
+        t->stats.filtered++;
+    pthread_mutex_unlock(&t->stats_lock);
+}
+
+static void on_error(void *ctx, enum vl_track_error e)
+{
+    vl_tracker *t = ctx;
+    VL_DEBUG(LOG, "port %d: dropped: %s", t->port, vl_track_error_names[e]);
+    pthread_mutex_lock(&t->stats_lock);
+    t->stats.errors[e]++;
+    pthread_mutex_unlock(&t->stats_lock);
+}
+
+static void handle_datagram(vl_tracker *t, size_t len, int64_t rx_ns)
+{
+    const vl_track_sink sink = { on_sample, on_error, t };
+    t->rx_ns = rx_ns;
+    t->proto->parse(t->parser, t->rx, len, &sink);
+    pthread_mutex_lock(&t->stats_lock);
     t->stats.datagrams++;
-    switch (r) {
-    case PARSE_OK:
-        if (use)
-            t->stats.samples++;
-        else
-            t->stats.filtered++;
-        break;
-    case PARSE_BAD_LENGTH: t->stats.bad_length++; break;
-    case PARSE_BAD_TYPE: t->stats.bad_type++; break;
-    case PARSE_BAD_CHECKSUM: t->stats.bad_checksum++; break;
-    }
     pthread_mutex_unlock(&t->stats_lock);
 }
 
@@ -221,32 +313,34 @@ static void *receiver_thread(void *arg)
     return NULL;
 }
 
-vl_tracker *vl_tracker_open(const char *url, int camera_filter, vl_sample_buffer *buffer)
+vl_tracker *vl_tracker_open(const vl_tracker_config *cfg, int source, vl_sample_buffer *buffer)
 {
     struct url u;
-    if (!parse_url(url, &u))
+    if (!parse_url(cfg->url, &u))
         return NULL;
 
     vl_tracker *t = vl_xcalloc(1, sizeof(*t));
     t->proto = u.proto;
-    t->camera_filter = camera_filter;
+    t->cfg = *cfg;
+    t->source = source;
     t->buffer = buffer;
     t->fd = -1;
     atomic_init(&t->stop, false);
     pthread_mutex_init(&t->stats_lock, NULL);
     t->rx = vl_xmalloc(MAX_DATAGRAM);
+    t->parser = t->proto->create ? t->proto->create() : NULL;
 
-    t->fd = open_socket(url, &u, &t->port);
+    t->fd = open_socket(cfg->url, &u, &t->port);
     if (t->fd < 0)
         goto fail;
     int err = pthread_create(&t->thread, NULL, receiver_thread, t);
     if (err) {
-        VL_ERR(LOG, "tracker URL '%s': cannot start the receiver thread: %s", url,
+        VL_ERR(LOG, "tracker URL '%s': cannot start the receiver thread: %s", cfg->url,
                strerror(err));
         goto fail;
     }
     t->thread_started = true;
-    VL_INFO(LOG, "%s: listening on UDP port %d", url, t->port);
+    VL_INFO(LOG, "%s: listening on UDP port %d", cfg->url, t->port);
     return t;
 
 fail:
@@ -264,6 +358,8 @@ void vl_tracker_close(vl_tracker *t)
     }
     if (t->fd >= 0)
         close(t->fd);
+    if (t->parser)
+        t->proto->destroy(t->parser);
     pthread_mutex_destroy(&t->stats_lock);
     free(t->rx);
     free(t);
@@ -280,4 +376,19 @@ vl_tracker_stats vl_tracker_get_stats(vl_tracker *t)
     vl_tracker_stats s = t->stats;
     pthread_mutex_unlock(&t->stats_lock);
     return s;
+}
+
+void vl_tracker_stats_format(const vl_tracker_stats *st, char *buf, size_t n)
+{
+    int len = snprintf(buf, n, "%llu datagrams, %llu samples, %llu other camera",
+                       (unsigned long long)st->datagrams, (unsigned long long)st->samples,
+                       (unsigned long long)st->filtered);
+    const char *sep = ", dropped: ";
+    for (int e = 0; e < VL_TRACK_N_ERRORS && len >= 0 && (size_t)len < n; e++) {
+        if (!st->errors[e])
+            continue;
+        len += snprintf(buf + len, n - (size_t)len, "%s%llu %s", sep,
+                        (unsigned long long)st->errors[e], vl_track_error_names[e]);
+        sep = ", ";
+    }
 }

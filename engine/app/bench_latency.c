@@ -1,0 +1,164 @@
+/*
+ * volym bench latency: how long a tracking datagram waits until a frame
+ * that uses it is rendered. A sender thread plays a FreeD tracker at 60 Hz
+ * over loopback (not a multiple of the frame rate, so arrivals fall at every
+ * phase of the frame); the render loop runs the default stage at 50 fps with
+ * builtin:grid as `volym run --headless` does. Each datagram carries its
+ * number in the zoom field, so the frame that first uses it knows which
+ * datagrams it is the first to use.
+ *
+ * A datagram that arrives just after a frame read the pose waits for the
+ * next frame's start (up to one period) and then for its render, so the
+ * target is: latency <= one frame period + that frame's render time.
+ */
+#include "app.h"
+#include "render/render.h"
+#include "stage/stage.h"
+#include "track/track.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define LOG "bench"
+#define SEND_HZ 60
+#define MAX_SENT (1 << 20)
+
+typedef struct sender {
+    vl_track_sender *snd;
+    int64_t *sent_ns;           /* send time of datagram i */
+    atomic_int n_sent;
+    atomic_bool stop;
+} sender;
+
+static void *send_thread(void *arg)
+{
+    sender *s = arg;
+    int64_t t0 = vl_now_ns(), period = VL_NS_PER_SEC / SEND_HZ;
+    for (int i = 0; i < MAX_SENT && !atomic_load(&s->stop); i++) {
+        vl_sleep_until_ns(t0 + i * period);
+        vl_sample smp = { .camera = 1, .pose = vl_demo_pose(i / (double)SEND_HZ),
+                          .has_encoders = true, .zoom = (uint32_t)i };
+        s->sent_ns[i] = vl_now_ns();
+        atomic_store(&s->n_sent, i + 1);
+        vl_track_sender_send(s->snd, &smp);
+    }
+    return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double percentile(double *v, int n, double p)
+{
+    qsort(v, n, sizeof(*v), cmp_double);
+    int i = (int)(p / 100.0 * (n - 1) + 0.5);
+    return v[i];
+}
+
+int vl_bench_latency(const vl_opts *o)
+{
+    int frames = o->frames ? o->frames : 500;
+    vl_stage *stage = vl_stage_default();
+    stage->rate = (vl_rational){ 50, 1 };
+    vl_gl *gl = vl_gl_create(stage, true);
+    vl_renderer_desc desc = { .inner_width = o->inner_w, .inner_height = o->inner_h };
+    vl_renderer *r = gl ? vl_renderer_create(stage, &desc) : NULL;
+    vl_scene *scene = vl_scene_create("builtin:grid");
+    vl_sample_buffer *buf = vl_sample_buffer_create(0);
+    vl_tracker_config cfg;
+    vl_tracker_config_default(&cfg, "freed://127.0.0.1:0");
+    vl_tracker *trk = vl_tracker_open(&cfg, 0, buf);
+    sender snd = { .sent_ns = vl_xcalloc(MAX_SENT, sizeof(int64_t)) };
+    double *latency = vl_xcalloc(MAX_SENT, sizeof(double));
+    double *wait = vl_xcalloc(MAX_SENT, sizeof(double));   /* latency - render time */
+    double *render_ms = vl_xcalloc(frames, sizeof(double));
+    int n_lat = 0, ret = 1;
+    bool started = false;
+    pthread_t thread;
+    if (!r || !scene || !trk)
+        goto done;
+    char url[64];
+    snprintf(url, sizeof(url), "freed://127.0.0.1:%d", vl_tracker_port(trk));
+    snd.snd = vl_track_sender_open(url, 0);
+    if (!snd.snd || pthread_create(&thread, NULL, send_thread, &snd))
+        goto done;
+    started = true;
+
+    vl_feed feed = { .buffer = buf, .trackers = &cfg, .n_trackers = 1, .camera = -1 };
+    vl_rational rate = stage->rate;
+    int64_t period = vl_frame_period_ns(rate), t0 = vl_now_ns() + VL_NS_PER_SEC / 2;
+    int64_t n = 0;
+    int used = 0, late_frames = 0;      /* datagrams 0 .. used-1 are accounted for */
+    for (int shown = 0; shown < frames; shown++, n++) {
+        int64_t deadline = t0 + vl_frame_time_ns(rate, n);
+        if (vl_now_ns() - deadline > period) {
+            late_frames++;
+            n += (vl_now_ns() - deadline) / period;
+            deadline = t0 + vl_frame_time_ns(rate, n);
+        }
+        vl_sleep_until_ns(deadline);
+        int64_t start = vl_now_ns();
+        vl_sample smp;
+        vl_camera cam = { .pose = vl_demo_pose(0), .fov_h_deg = 50, .width = 1920, .height = 1080 };
+        if (vl_feed_pose(&feed, deadline, start, &smp) != VL_FEED_NONE)
+            cam.pose = smp.pose;
+        vl_sample newest;
+        bool have = vl_sample_buffer_latest(buf, -1, &newest);
+        vl_renderer_frame(r, scene, &cam, vl_frame_time_ns(rate, n) / 1e9);
+        vl_renderer_finish(r);
+        int64_t done = vl_now_ns();
+        render_ms[shown] = (done - start) / 1e6;
+        /* Warm-up: the first second only primes caches and the JIT. */
+        bool measure = shown >= 50;
+        /* Datagram i was received, so n_sent > i was stored before it went
+         * out: loading n_sent makes sent_ns[i] safe to read. */
+        int avail = atomic_load(&snd.n_sent);
+        for (; have && used <= (int)newest.zoom && used < avail; used++) {
+            if (!measure)
+                continue;
+            latency[n_lat] = (done - snd.sent_ns[used]) / 1e6;
+            wait[n_lat++] = (start - snd.sent_ns[used]) / 1e6;
+        }
+    }
+    if (n_lat < 10) {
+        VL_ERR(LOG, "only %d datagrams were used: is loopback UDP working?", n_lat);
+        goto done;
+    }
+    vl_tracker_stats st = vl_tracker_get_stats(trk);
+    double p99_wait = percentile(wait, n_lat, 99);
+    printf("volym bench latency: default stage at 50 fps, builtin:grid, FreeD at %d Hz over "
+           "loopback, %d frames (the first 50 not measured), %d datagrams measured\n",
+           SEND_HZ, frames, n_lat);
+    printf("  datagram -> frame rendered  p50 %6.2f ms  p99 %6.2f ms\n",
+           percentile(latency, n_lat, 50), percentile(latency, n_lat, 99));
+    printf("  frame render time           p50 %6.2f ms  p99 %6.2f ms\n",
+           percentile(render_ms + 50, frames - 50, 50), percentile(render_ms + 50, frames - 50, 99));
+    printf("  wait for the frame start    p99 %6.2f ms  (target: latency <= period %.2f ms + "
+           "that frame's render time: %s)\n", p99_wait, period / 1e6,
+           p99_wait <= period / 1e6 ? "met" : "NOT met");
+    printf("  frames late by a whole period: %d; tracker %llu datagrams, %llu samples\n",
+           late_frames, (unsigned long long)st.datagrams, (unsigned long long)st.samples);
+    ret = 0;
+done:
+    if (started) {
+        atomic_store(&snd.stop, true);
+        pthread_join(thread, NULL);
+    }
+    vl_track_sender_close(snd.snd);
+    vl_tracker_close(trk);
+    vl_sample_buffer_destroy(buf);
+    free(snd.sent_ns);
+    free(latency);
+    free(wait);
+    free(render_ms);
+    vl_scene_destroy(scene);
+    vl_renderer_destroy(r);
+    vl_gl_destroy(gl);
+    vl_stage_free(stage);
+    return ret;
+}
