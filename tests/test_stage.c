@@ -175,10 +175,45 @@ static void test_flat_sections(void)
     CHECK_P(b.forward, sin(rad(10)), 0, cos(rad(10)));
 }
 
-static bool stage_equal(const vl_stage *a, const vl_stage *b, double tol)
-{
 #define SAME(cond) do { if (!(cond)) { fprintf(stderr, "stages differ: %s\n", #cond); return false; } } while (0)
 #define SAME_D(x, y) SAME(fabs((x) - (y)) <= tol)
+#define SAME_3(x, y) do { for (int k_ = 0; k_ < 3; k_++) SAME_D((x)[k_], (y)[k_]); } while (0)
+
+static bool table_equal(const vl_lens_table *a, const vl_lens_table *b, double tol)
+{
+    SAME(a->n == b->n);
+    for (int i = 0; i < a->n; i++) {
+        SAME_D(a->raw[i], b->raw[i]);
+        SAME_D(a->value[i], b->value[i]);
+    }
+    return true;
+}
+
+static bool tracker_equal(const vl_tracker_config *x, const vl_tracker_config *y, double tol)
+{
+    SAME(!strcmp(x->url, y->url) && x->camera == y->camera && x->smoothing == y->smoothing);
+    SAME_D(x->delay_ms, y->delay_ms);
+    SAME_D(x->predict_ms, y->predict_ms);
+    SAME_D(x->stale_ms, y->stale_ms);
+    SAME_D(x->extrapolate_ms, y->extrapolate_ms);
+    SAME_D(x->min_cutoff_hz, y->min_cutoff_hz);
+    SAME_D(x->beta, y->beta);
+    SAME_D(x->d_cutoff_hz, y->d_cutoff_hz);
+    SAME_3(x->offset, y->offset);
+    SAME_3(x->rotation, y->rotation);
+    SAME_D(x->scale, y->scale);
+    SAME_3(x->axis_sign, y->axis_sign);
+    SAME_3(x->angle_sign, y->angle_sign);
+    SAME_3(x->nodal_offset, y->nodal_offset);
+    SAME_D(x->fov_deg, y->fov_deg);
+    SAME(!strcmp(x->lens.preset, y->lens.preset));
+    SAME(table_equal(&x->lens.zoom_fov, &y->lens.zoom_fov, tol));
+    SAME(table_equal(&x->lens.focus_m, &y->lens.focus_m, tol));
+    return true;
+}
+
+static bool stage_equal(const vl_stage *a, const vl_stage *b, double tol)
+{
     SAME(!strcmp(a->name, b->name));
     SAME(a->rate.num == b->rate.num && a->rate.den == b->rate.den);
     SAME_D(a->frustum.overscan, b->frustum.overscan);
@@ -205,10 +240,14 @@ static bool stage_equal(const vl_stage *a, const vl_stage *b, double tol)
         SAME_D(x->roll_deg, y->roll_deg);
         SAME_D(x->curve_deg, y->curve_deg);
     }
+    SAME(a->n_trackers == b->n_trackers);
+    for (int i = 0; i < a->n_trackers; i++)
+        SAME(tracker_equal(&a->trackers[i], &b->trackers[i], tol));
     return true;
+}
 #undef SAME
 #undef SAME_D
-}
+#undef SAME_3
 
 /* JSON pieces for the error tests: a valid stage is
  * STAGE(RATE, OUT, "{" SEC "}"). */
@@ -220,6 +259,22 @@ static bool stage_equal(const vl_stage *a, const vl_stage *b, double tol)
                    "\"position\":[0,4,2.5]"
 #define SEC SEC_NOGRID ",\"grid\":[12,5]"
 #define STAGE(rate, outputs, sections) "{\"name\":\"t\"," rate "," outputs ",\"sections\":[" sections "]}"
+/* A valid stage with the given trackers. */
+#define TRACKERS(t) "{\"name\":\"t\"," RATE "," OUT ",\"sections\":[{" SEC "}],\"trackers\":[" t "]}"
+#define TRK_MIN "{\"url\":\"osc://:9000\"}"
+#define TRK_4 TRK_MIN "," TRK_MIN "," TRK_MIN "," TRK_MIN
+#define TRK_16 TRK_4 "," TRK_4 "," TRK_4 "," TRK_4
+/* One tracker with every key, a preset lens with its own ends, and an
+ * explicit zoom table that replaces the preset's. */
+#define TRK_FULL "{\"url\":\"freed://0.0.0.0:52380\",\"description\":\"jib\",\"camera\":2," \
+    "\"delay_ms\":40,\"predict_ms\":20,\"stale_ms\":250,\"extrapolate_ms\":50," \
+    "\"smoothing\":{\"min_cutoff_hz\":2,\"beta\":0.1,\"d_cutoff_hz\":1.5}," \
+    "\"transform\":{\"offset\":[1,-2,0.5],\"rotation\":[90,0,-5],\"scale\":0.001," \
+    "\"axis_sign\":[1,-1,1],\"angle_sign\":[-1,1,-1]}," \
+    "\"nodal_offset\":[0,0.12,0.08],\"fov_deg\":40," \
+    "\"lens\":{\"preset\":\"sony\",\"wide_fov_deg\":64,\"tele_fov_deg\":3.5,\"near_m\":0.8,\"far_m\":500," \
+    "\"zoom\":[[0,64],[16000,20],[31424,3.5]]}}"
+#define PRESETS_LIST "(presets: generic, panasonic, sony, mosys, stype, ncam)"
 
 static void test_parse_ok(void)
 {
@@ -317,7 +372,8 @@ static void test_parse_errors(void)
         { "{\"name\":\"t\"," RATE ",\"frustum\":{\"overscn\":0.1}," OUT ",\"sections\":[{" SEC "}]}",
           "t.json: $.frustum: unknown key 'overscn' (expected one of: overscan, outer_eye)" },
         { "{\"name\":\"t\"," RATE "," OUT ",\"sectons\":[{" SEC "}]}",
-          "$: unknown key 'sectons' (expected one of: name, description, rate, frustum, outputs, sections)" },
+          "$: unknown key 'sectons' (expected one of: name, description, rate, frustum, outputs, sections, "
+          "trackers)" },
         { STAGE(RATE, OUT, "{" SEC ",\"curve\":5}"), "$.sections[0]: unknown key 'curve'" },
         /* references between outputs and sections */
         { STAGE(RATE, OUT, "{" SEC ",\"output\":\"wal\"}"),
@@ -338,6 +394,88 @@ static void test_parse_errors(void)
         { STAGE(RATE, OUT, ""), "t.json: $.sections: expected a non-empty array of sections, got []" },
         { "{\"name\":\"t\"," RATE ",\"outputs\":{}, \"sections\":[{" SEC "}]}",
           "$.outputs: expected a non-empty array of outputs, got {}" },
+        /* trackers */
+        { TRACKERS("{\"url\":\"osc://:9000\",\"delay\":40}"),
+          "t.json: $.trackers[0]: unknown key 'delay' (expected one of: url, description, camera, delay_ms, "
+          "predict_ms, stale_ms, extrapolate_ms, fov_deg, nodal_offset, transform, smoothing, lens)" },
+        { TRACKERS("{\"url\":\"udp://:9000\"}"),
+          "t.json: $.trackers[0].url: expected a URL freed://, osc:// or opentrackio://[host]:port of at most "
+          "255 characters, got \"udp://:9000\"" },
+        { TRACKERS("{\"url\":\"OSC://:9000\"}"), "$.trackers[0].url: expected a URL" },
+        { TRACKERS("{\"url\":9000}"), "$.trackers[0].url: expected a URL" },
+        { TRACKERS("{\"camera\":1}"), "t.json: $.trackers[0]: missing required key 'url', expected a URL" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"transform\":{\"axis_sign\":[1,0.5,1]}}"),
+          "t.json: $.trackers[0].transform.axis_sign: expected [x, y, z] signs, each exactly 1 or -1, "
+          "got [1,0.5,1]" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"transform\":{\"angle_sign\":[1,1,0]}}"),
+          "$.trackers[0].transform.angle_sign: expected [pan, tilt, roll] signs, each exactly 1 or -1, got [1,1,0]" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"transform\":{\"ofset\":[0,0,0]}}"),
+          "$.trackers[0].transform: unknown key 'ofset' (expected one of: offset, rotation, scale, axis_sign, "
+          "angle_sign)" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"transform\":[]}"),
+          "$.trackers[0].transform: expected an object of offset, rotation, scale, axis_sign, angle_sign, got []" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"transform\":{\"scale\":0}}"),
+          "$.trackers[0].transform.scale: expected a number above 0 and at most 1000, got 0" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"transform\":{\"rotation\":[0,400,0]}}"),
+          "$.trackers[0].transform.rotation: expected [pan, tilt, roll] in degrees" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"lens\":\"sny\"}"),
+          "t.json: $.trackers[0].lens: unknown lens preset 'sny' " PRESETS_LIST },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"lens\":{\"preset\":\"Sony\"}}"),
+          "t.json: $.trackers[0].lens.preset: unknown lens preset 'Sony' " PRESETS_LIST },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"lens\":{\"zoom\":[[0,60],[100,30],[100,20]]}}"),
+          "t.json: $.trackers[0].lens.zoom[2]: expected a raw value above the previous point's 100 (raw values "
+          "must be strictly ascending), got 100" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"lens\":{\"focus\":[[10,1],[5,2]]}}"),
+          "$.trackers[0].lens.focus[1]: expected a raw value above the previous point's 10" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"lens\":{\"zoom\":[[0,60]]}}"),
+          "$.trackers[0].lens.zoom: expected 2 to 32 points [raw, fov_deg] with fov_deg in horizontal degrees "
+          "from 1 to 170, got 1 point" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"lens\":{\"zoom\":{}}}"),
+          "$.trackers[0].lens.zoom: expected an array of points [raw, fov_deg]" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"lens\":{\"zoom\":[[0,60],[1,200]]}}"),
+          "$.trackers[0].lens.zoom[1]: expected a point [raw, fov_deg] with fov_deg in horizontal degrees from 1 "
+          "to 170, got [1,200]" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"lens\":{\"zoom\":[[0,60],[1,20,3]]}}"),
+          "$.trackers[0].lens.zoom[1]: expected a point [raw, fov_deg]" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"lens\":{\"focus\":[[0,0],[1,20]]}}"),
+          "$.trackers[0].lens.focus[0]: expected a point [raw, metres] with metres above 0 and at most 100000, "
+          "got [0,0]" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"lens\":{\"wide_fov_deg\":50}}"),
+          "$.trackers[0].lens: wide_fov_deg, tele_fov_deg, near_m and far_m set a preset's ends" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"lens\":{}}"),
+          "$.trackers[0].lens: expected a 'preset' or a 'zoom' or 'focus' table, got none" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"lens\":5}"),
+          "$.trackers[0].lens: expected a lens preset name or an object of preset, wide_fov_deg" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"lens\":{\"preset\":\"sony\",\"tele_fov_deg\":0.5}}"),
+          "$.trackers[0].lens.tele_fov_deg: expected the narrowest horizontal degrees from 1 to 170, got 0.5" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"lens\":{\"preset\":\"sony\",\"zom\":[]}}"),
+          "$.trackers[0].lens: unknown key 'zom' (expected one of: preset, wide_fov_deg, tele_fov_deg, near_m, "
+          "far_m, zoom, focus)" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"delay_ms\":2500}"),
+          "t.json: $.trackers[0].delay_ms: expected milliseconds from 0 to 2000, got 2500" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"predict_ms\":-1}"), "$.trackers[0].predict_ms: expected" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"stale_ms\":5}"),
+          "$.trackers[0].stale_ms: expected milliseconds from 10 to 60000, got 5" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"extrapolate_ms\":1001}"), "$.trackers[0].extrapolate_ms: expected" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"camera\":-1}"),
+          "$.trackers[0].camera: expected a camera id from 0 to 255 (leave it out for any camera), got -1" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"camera\":1.5}"), "$.trackers[0].camera: expected a camera id" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"fov_deg\":0}"),
+          "$.trackers[0].fov_deg: expected horizontal degrees from 1 to 170, got 0" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"nodal_offset\":[0,11,0]}"),
+          "$.trackers[0].nodal_offset: expected [right, forward, up] in metres, each from -10 to 10" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"smoothing\":true}"),
+          "$.trackers[0].smoothing: expected false or an object of min_cutoff_hz, beta, d_cutoff_hz, got true" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"smoothing\":{\"min_cutoff_hz\":0}}"),
+          "$.trackers[0].smoothing.min_cutoff_hz: expected a frequency in Hz above 0 and at most 100, got 0" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"smoothing\":{\"bta\":1}}"),
+          "$.trackers[0].smoothing: unknown key 'bta' (expected one of: min_cutoff_hz, beta, d_cutoff_hz)" },
+        /* the second tracker fails after the first was read: a half-built stage */
+        { TRACKERS(TRK_MIN ",{\"url\":\"osc://:9001\",\"beta\":1}"), "t.json: $.trackers[1]: unknown key 'beta'" },
+        { TRACKERS("7"), "t.json: $.trackers[0]: expected an object, got 7" },
+        { TRACKERS(TRK_16 "," TRK_MIN), "t.json: $.trackers: expected at most 16 trackers, got 17" },
+        { "{\"name\":\"t\"," RATE "," OUT ",\"sections\":[{" SEC "}],\"trackers\":{}}",
+          "t.json: $.trackers: expected an array of trackers, got {}" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char err[512] = "untouched";
@@ -449,6 +587,234 @@ static void check_round_trip(const vl_stage *st)
     vl_stage_free(back);
 }
 
+static void test_tracker_defaults(void)
+{
+    vl_tracker_config c;
+    memset(&c, 0x5a, sizeof(c));        /* every field must be set, not left over */
+    vl_tracker_config_default(&c, "freed://:40000");
+    CHECK(!strcmp(c.url, "freed://:40000"));
+    CHECK(c.camera == -1);
+    CHECK(c.delay_ms == 0 && c.predict_ms == 0 && c.stale_ms == 500 && c.extrapolate_ms == 100);
+    CHECK(!c.smoothing && c.min_cutoff_hz == 1 && c.beta == 0.5 && c.d_cutoff_hz == 1);
+    CHECK_P(c.offset, 0, 0, 0);
+    CHECK_P(c.rotation, 0, 0, 0);
+    CHECK(c.scale == 1);
+    CHECK_P(c.axis_sign, 1, 1, 1);
+    CHECK_P(c.angle_sign, 1, 1, 1);
+    CHECK_P(c.nodal_offset, 0, 0, 0);
+    CHECK(c.fov_deg == 0);
+    CHECK(!c.lens.preset[0] && c.lens.zoom_fov.n == 0 && c.lens.focus_m.n == 0);
+
+    vl_tracker_config_default(&c, NULL);
+    CHECK(c.url[0] == '\0' && c.camera == -1);
+
+    /* A URL longer than the field is cut, NUL-terminated, not overrun. */
+    char longurl[400];
+    memset(longurl, 'a', sizeof(longurl) - 1);
+    longurl[sizeof(longurl) - 1] = '\0';
+    memcpy(longurl, "osc://", 6);
+    vl_tracker_config_default(&c, longurl);
+    CHECK(strlen(c.url) == sizeof(c.url) - 1 && !strncmp(c.url, longurl, sizeof(c.url) - 1));
+}
+
+static void test_lens_presets(void)
+{
+    /* The raw ranges promised in stage.h, written out again on purpose: a
+     * typo in the preset table must not also be the expected value. */
+    static const struct { const char *name; double z0, z1, f0, f1; } want[] = {
+        { "generic", 0, 65536, 0, 65536 },
+        { "panasonic", 1365, 4095, 1365, 4095 },
+        { "sony", 0, 31424, 4096, 61440 },
+        { "mosys", 0, 65535, 0, 65535 },
+        { "stype", 0, 16777215, 0, 16777215 },
+        { "ncam", 0, 16777215, 0, 16777215 },
+    };
+    size_t n_names = 0;
+    while (vl_lens_preset_names[n_names])
+        n_names++;
+    CHECK(n_names == sizeof(want) / sizeof(want[0]));
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]) && i < n_names; i++) {
+        CHECK(!strcmp(vl_lens_preset_names[i], want[i].name));
+        vl_lens l;
+        memset(&l, 0x5a, sizeof(l));
+        CHECK(vl_lens_preset(want[i].name, 62, 4, 0.6, 800, &l));
+        CHECK(!strcmp(l.preset, want[i].name));
+        CHECK(l.zoom_fov.n == 2 && l.focus_m.n == 2);
+        CHECK(l.zoom_fov.raw[0] == want[i].z0 && l.zoom_fov.raw[1] == want[i].z1);
+        CHECK(l.focus_m.raw[0] == want[i].f0 && l.focus_m.raw[1] == want[i].f1);
+        /* Endpoints, beyond them (held), and the middle of each range. */
+        CHECK_NEAR(vl_lens_eval(&l.zoom_fov, want[i].z0), 62, TOL);
+        CHECK_NEAR(vl_lens_eval(&l.zoom_fov, want[i].z1), 4, TOL);
+        CHECK_NEAR(vl_lens_eval(&l.zoom_fov, want[i].z0 - 100), 62, TOL);
+        CHECK_NEAR(vl_lens_eval(&l.zoom_fov, want[i].z1 + 100), 4, TOL);
+        CHECK_NEAR(vl_lens_eval(&l.zoom_fov, (want[i].z0 + want[i].z1) / 2), 33, TOL);
+        CHECK_NEAR(vl_lens_eval(&l.focus_m, want[i].f0), 0.6, TOL);
+        CHECK_NEAR(vl_lens_eval(&l.focus_m, want[i].f1), 800, TOL);
+        CHECK_NEAR(vl_lens_eval(&l.focus_m, (want[i].f0 + want[i].f1) / 2), 400.3, 1e-9);
+    }
+    /* Sony a quarter of the way: 60 -> 6 degrees over 0 .. 0x7AC0. */
+    vl_lens sony;
+    CHECK(vl_lens_preset("sony", 60, 6, 0.5, 1000, &sony));
+    CHECK_NEAR(vl_lens_eval(&sony.zoom_fov, 0x7AC0 / 4.0), 46.5, TOL);
+
+    /* Unknown names fail and leave the output alone. */
+    vl_lens l = { .preset = "keep" };
+    CHECK(!vl_lens_preset("Sony", 60, 6, 0.5, 1000, &l));
+    CHECK(!vl_lens_preset("", 60, 6, 0.5, 1000, &l));
+    CHECK(!vl_lens_preset(NULL, 60, 6, 0.5, 1000, &l));
+    CHECK(!strcmp(l.preset, "keep") && l.zoom_fov.n == 0);
+}
+
+static void test_lens_eval(void)
+{
+    vl_lens_table t = { 0 };
+    CHECK(vl_lens_eval(&t, 5) == 0);
+    t = (vl_lens_table){ .n = 1, .raw = { 10 }, .value = { 42 } };
+    CHECK(vl_lens_eval(&t, -1e9) == 42 && vl_lens_eval(&t, 10) == 42 && vl_lens_eval(&t, 1e9) == 42);
+
+    /* Three points, two slopes. */
+    t = (vl_lens_table){ .n = 3, .raw = { 100, 200, 400 }, .value = { 60, 20, 10 } };
+    CHECK(vl_lens_eval(&t, 0) == 60);
+    CHECK(vl_lens_eval(&t, 99.999) == 60);
+    CHECK(vl_lens_eval(&t, 100) == 60);
+    CHECK_NEAR(vl_lens_eval(&t, 150), 40, TOL);
+    CHECK(vl_lens_eval(&t, 200) == 20);
+    CHECK_NEAR(vl_lens_eval(&t, 250), 17.5, TOL);
+    CHECK_NEAR(vl_lens_eval(&t, 399), 10.05, TOL);
+    CHECK(vl_lens_eval(&t, 400) == 10);
+    CHECK(vl_lens_eval(&t, 1e12) == 10);
+    /* A NaN from a broken source gives a usable value, not NaN. */
+    CHECK(vl_lens_eval(&t, NAN) == 60);
+    /* A hand-built table with a repeated raw does not divide by zero: it
+     * steps there. */
+    t = (vl_lens_table){ .n = 3, .raw = { 0, 10, 10 }, .value = { 0, 10, 50 } };
+    CHECK_NEAR(vl_lens_eval(&t, 5), 5, TOL);
+    CHECK(vl_lens_eval(&t, 10) == 10);
+    CHECK(vl_lens_eval(&t, 10.5) == 50);
+}
+
+static void test_tracker_json(void)
+{
+    char err[512];
+    vl_stage *st = vl_stage_parse(TRACKERS(TRK_FULL "," TRK_MIN ",{\"url\":\"opentrackio://\",\"lens\":\"panasonic\"},"
+                                           "{\"url\":\"osc://:9002\",\"smoothing\":{},"
+                                           "\"lens\":{\"focus\":[[0,0.3],[5,1],[9,20]]}}"),
+                                  "t.json", err, sizeof(err));
+    CHECK(st && !err[0]);
+    if (!st) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    CHECK(st->n_trackers == 4);
+    const vl_tracker_config *c = &st->trackers[0];
+    CHECK(!strcmp(c->url, "freed://0.0.0.0:52380") && c->camera == 2);
+    CHECK(c->delay_ms == 40 && c->predict_ms == 20 && c->stale_ms == 250 && c->extrapolate_ms == 50);
+    CHECK(c->smoothing && c->min_cutoff_hz == 2 && c->beta == 0.1 && c->d_cutoff_hz == 1.5);
+    CHECK_P(c->offset, 1, -2, 0.5);
+    CHECK_P(c->rotation, 90, 0, -5);
+    CHECK(c->scale == 0.001);
+    CHECK_P(c->axis_sign, 1, -1, 1);
+    CHECK_P(c->angle_sign, -1, 1, -1);
+    CHECK_P(c->nodal_offset, 0, 0.12, 0.08);
+    CHECK(c->fov_deg == 40);
+    /* The explicit zoom table won; focus is the preset's with its own ends. */
+    CHECK(!strcmp(c->lens.preset, "sony"));
+    CHECK(c->lens.zoom_fov.n == 3 && c->lens.zoom_fov.raw[1] == 16000 && c->lens.zoom_fov.value[1] == 20);
+    CHECK_NEAR(vl_lens_eval(&c->lens.zoom_fov, 8000), 42, TOL);
+    CHECK(c->lens.focus_m.n == 2 && c->lens.focus_m.raw[0] == 0x1000 && c->lens.focus_m.raw[1] == 0xF000);
+    CHECK(c->lens.focus_m.value[0] == 0.8 && c->lens.focus_m.value[1] == 500);
+
+    /* Everything left out is the default. */
+    vl_tracker_config def;
+    vl_tracker_config_default(&def, "osc://:9000");
+    c = &st->trackers[1];
+    CHECK(!strcmp(c->url, "osc://:9000") && c->camera == -1 && !c->smoothing && c->fov_deg == 0);
+    CHECK(c->stale_ms == def.stale_ms && c->extrapolate_ms == def.extrapolate_ms && c->scale == 1);
+    CHECK_P(c->axis_sign, 1, 1, 1);
+    CHECK(!c->lens.preset[0] && c->lens.zoom_fov.n == 0 && c->lens.focus_m.n == 0);
+    /* A preset name alone takes the default ends: 60 .. 6 degrees, 0.5 .. 1000 m. */
+    c = &st->trackers[2];
+    CHECK(!strcmp(c->lens.preset, "panasonic") && c->lens.zoom_fov.n == 2);
+    CHECK(c->lens.zoom_fov.raw[0] == 0x555 && c->lens.zoom_fov.value[0] == 60 && c->lens.zoom_fov.value[1] == 6);
+    CHECK(c->lens.focus_m.value[0] == 0.5 && c->lens.focus_m.value[1] == 1000);
+    /* An empty smoothing object turns it on with the defaults; a table
+     * without a preset stands alone. */
+    c = &st->trackers[3];
+    CHECK(c->smoothing && c->min_cutoff_hz == 1 && c->beta == 0.5 && c->d_cutoff_hz == 1);
+    CHECK(!c->lens.preset[0] && c->lens.zoom_fov.n == 0 && c->lens.focus_m.n == 3);
+    CHECK_NEAR(vl_lens_eval(&c->lens.focus_m, 7), 10.5, TOL);
+
+    check_round_trip(st);
+    /* What is not set is not written (it would not read back), the rest is. */
+    char *json = vl_stage_to_json(st);
+    CHECK(json && strstr(json, "\"trackers\"") && strstr(json, "\"camera\": 2"));
+    CHECK(json && strstr(json, "\"fov_deg\": 40") && !strstr(json, "\"camera\": -1"));
+    CHECK(json && !strstr(json, "\"fov_deg\": 0") && !strstr(json, "wide_fov_deg"));
+    CHECK(json && strstr(json, "\"preset\": \"sony\"") && strstr(json, "\"smoothing\": false"));
+    free(json);
+
+    vl_stage *copy = vl_stage_copy(st);
+    CHECK(copy && copy->trackers != st->trackers && stage_equal(copy, st, 0));
+    if (copy) {
+        copy->trackers[0].lens.zoom_fov.value[0] = 1;
+        CHECK(st->trackers[0].lens.zoom_fov.value[0] == 64);
+    }
+    vl_stage_free(copy);
+    vl_stage_free(st);
+
+    /* "trackers": [] is no trackers, and is not written back. */
+    st = vl_stage_parse(TRACKERS(""), "t.json", err, sizeof(err));
+    CHECK(st && st->n_trackers == 0 && st->trackers == NULL);
+    json = st ? vl_stage_to_json(st) : NULL;
+    CHECK(json && !strstr(json, "trackers"));
+    free(json);
+    vl_stage_free(st);
+    vl_stage *def_stage = vl_stage_default();
+    CHECK(def_stage->n_trackers == 0 && def_stage->trackers == NULL);
+    copy = vl_stage_copy(def_stage);
+    CHECK(copy && copy->n_trackers == 0 && copy->trackers == NULL);
+    vl_stage_free(copy);
+    vl_stage_free(def_stage);
+
+    /* 16 trackers is the limit (17 is in test_parse_errors). */
+    st = vl_stage_parse(TRACKERS(TRK_16), "t.json", err, sizeof(err));
+    CHECK(st && st->n_trackers == 16);
+    vl_stage_free(st);
+
+    /* The URL fits its 256-byte field with its NUL, and not a byte more;
+     * 32 zoom points fit, 33 do not. */
+    char url[300], json_buf[4096];
+    for (int len = 255; len <= 256; len++) {
+        memset(url, '9', sizeof(url));
+        memcpy(url, "osc://:", 7);
+        url[len] = '\0';
+        snprintf(json_buf, sizeof(json_buf), TRACKERS("{\"url\":\"%s\"}"), url);
+        st = vl_stage_parse(json_buf, "t.json", err, sizeof(err));
+        CHECK((st != NULL) == (len == 255));
+        CHECK(len == 255 ? st && !strcmp(st->trackers[0].url, url) : strstr(err, "$.trackers[0].url: expected") != NULL);
+        vl_stage_free(st);
+    }
+    for (int n = 32; n <= 33; n++) {
+        char points[1024] = "";
+        for (int i = 0; i < n; i++) {
+            size_t len = strlen(points);
+            snprintf(points + len, sizeof(points) - len, "%s[%d,%d]", i ? "," : "", i * 10, 100 - i);
+        }
+        snprintf(json_buf, sizeof(json_buf), TRACKERS("{\"url\":\"osc://:9000\",\"lens\":{\"zoom\":[%s]}}"), points);
+        st = vl_stage_parse(json_buf, "t.json", err, sizeof(err));
+        CHECK((st != NULL) == (n == 32));
+        if (st) {
+            CHECK(st->trackers[0].lens.zoom_fov.n == 32);
+            CHECK_NEAR(vl_lens_eval(&st->trackers[0].lens.zoom_fov, 305), 69.5, TOL);
+            check_round_trip(st);
+        } else {
+            CHECK(strstr(err, "$.trackers[0].lens.zoom: expected 2 to 32 points [raw, fov_deg] with fov_deg in "
+                         "horizontal degrees from 1 to 170, got 33 points") != NULL);
+        }
+        vl_stage_free(st);
+    }
+}
+
 static void test_configs(void)
 {
     const char *root = getenv("VOLYM_SOURCE_ROOT");
@@ -491,7 +857,7 @@ static void test_configs(void)
     }
     if (dir)
         closedir(dir);
-    CHECK(loaded >= 3);
+    CHECK(loaded >= 5);
 
     /* Spot-check the geometry the other configs promise. */
     snprintf(path, sizeof(path), "%s/configs/tv-65in-4k.json", root);
@@ -523,6 +889,49 @@ static void test_configs(void)
         CHECK(wc->rate.num == 24000 && wc->rate.den == 1001);
     }
     vl_stage_free(wc);
+
+    /* The two tracked examples: the built-in wall plus one tracker each. */
+    vl_stage *wall = vl_stage_default();
+    snprintf(path, sizeof(path), "%s/configs/tracked-phone.json", root);
+    vl_stage *phone = vl_stage_load(path);
+    CHECK(phone && phone->n_trackers == 1);
+    if (phone && phone->n_trackers == 1) {
+        const vl_tracker_config *c = &phone->trackers[0];
+        CHECK(!strcmp(c->url, "osc://:9000") && c->camera == -1);
+        CHECK(c->fov_deg >= 55 && c->fov_deg <= 70);
+        CHECK(c->smoothing && c->min_cutoff_hz > 0 && c->beta > 0);
+        CHECK(c->lens.zoom_fov.n == 0);
+    }
+    snprintf(path, sizeof(path), "%s/configs/tracked-freed-sony.json", root);
+    vl_stage *sony = vl_stage_load(path);
+    CHECK(sony && sony->n_trackers == 1);
+    if (sony && sony->n_trackers == 1) {
+        const vl_tracker_config *c = &sony->trackers[0];
+        CHECK(!strcmp(c->url, "freed://:52380"));
+        CHECK(c->delay_ms == 40 && c->predict_ms == 20);
+        CHECK_P(c->nodal_offset, 0, 0.12, 0.08);
+        CHECK(!strcmp(c->lens.preset, "sony") && c->lens.zoom_fov.n == 2);
+        CHECK(c->lens.zoom_fov.raw[0] == 0 && c->lens.zoom_fov.raw[1] == 0x7AC0);
+        /* Explicit ends, not the preset defaults; wide is the wider. */
+        CHECK(c->lens.zoom_fov.value[0] != 60 && c->lens.zoom_fov.value[1] != 6);
+        CHECK(c->lens.zoom_fov.value[0] > c->lens.zoom_fov.value[1]);
+    }
+    /* Their wall is the built-in one: compare with name and trackers set
+     * aside. */
+    vl_stage *tracked[] = { phone, sony };
+    for (int i = 0; i < 2; i++) {
+        vl_stage *t = tracked[i];
+        if (!t)
+            continue;
+        snprintf(t->name, sizeof(t->name), "%s", wall->name);
+        int n = t->n_trackers;
+        t->n_trackers = 0;
+        CHECK(stage_equal(t, wall, 1e-9));
+        t->n_trackers = n;
+    }
+    vl_stage_free(phone);
+    vl_stage_free(sony);
+    vl_stage_free(wall);
 }
 
 int main(void)
@@ -533,6 +942,10 @@ int main(void)
     test_parse_errors();
     test_limits();
     test_load();
+    test_tracker_defaults();
+    test_lens_presets();
+    test_lens_eval();
+    test_tracker_json();
     test_configs();
     return check_result("stage");
 }

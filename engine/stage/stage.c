@@ -108,6 +108,13 @@ vl_stage *vl_stage_copy(const vl_stage *stage)
     st->sections = vl_xcalloc((size_t)stage->n_sections, sizeof(vl_section));
     if (stage->n_sections > 0)
         memcpy(st->sections, stage->sections, (size_t)stage->n_sections * sizeof(vl_section));
+    /* Trackers are optional: none stays NULL, as a parsed stage has it.
+     * A tracker config owns no pointers, so a flat copy is a deep one. */
+    st->trackers = NULL;
+    if (stage->n_trackers > 0) {
+        st->trackers = vl_xcalloc((size_t)stage->n_trackers, sizeof(vl_tracker_config));
+        memcpy(st->trackers, stage->trackers, (size_t)stage->n_trackers * sizeof(vl_tracker_config));
+    }
     return st;
 }
 
@@ -117,5 +124,6 @@ void vl_stage_free(vl_stage *stage)
         return;
     free(stage->outputs);
     free(stage->sections);
+    free(stage->trackers);
     free(stage);
 }

@@ -217,22 +217,27 @@ void vl_tracker_apply(const vl_tracker_config *cfg, vl_sample *s)
     double p[3];
     for (int i = 0; i < 3; i++)
         p[i] = s->pose.pos[i] * cfg->axis_sign[i] * cfg->scale;
-    vl_basis cam = vl_basis_from_ptr(s->pose.pan_deg * cfg->angle_sign[0],
-                                     s->pose.tilt_deg * cfg->angle_sign[1],
-                                     s->pose.roll_deg * cfg->angle_sign[2]);
+    s->pose.pan_deg *= cfg->angle_sign[0];
+    s->pose.tilt_deg *= cfg->angle_sign[1];
+    s->pose.roll_deg *= cfg->angle_sign[2];
+    vl_basis cam = vl_basis_from_ptr(s->pose.pan_deg, s->pose.tilt_deg, s->pose.roll_deg);
 
     /* The tracker's frame as seen from the stage rotates both the position
-     * and every axis of the camera. */
+     * and every axis of the camera. Without a rotation the angles are kept
+     * as sent: a round trip through the basis would cost their last bits. */
     vl_basis frame = vl_basis_from_ptr(cfg->rotation[0], cfg->rotation[1], cfg->rotation[2]);
-    vl_basis staged;
     from_frame(&frame, p, s->pose.pos);
-    from_frame(&frame, cam.right, staged.right);
-    from_frame(&frame, cam.forward, staged.forward);
-    from_frame(&frame, cam.up, staged.up);
-    vl_basis_to_ptr(&staged, &s->pose.pan_deg, &s->pose.tilt_deg, &s->pose.roll_deg);
+    if (cfg->rotation[0] || cfg->rotation[1] || cfg->rotation[2]) {
+        vl_basis staged;
+        from_frame(&frame, cam.right, staged.right);
+        from_frame(&frame, cam.forward, staged.forward);
+        from_frame(&frame, cam.up, staged.up);
+        cam = staged;
+        vl_basis_to_ptr(&cam, &s->pose.pan_deg, &s->pose.tilt_deg, &s->pose.roll_deg);
+    }
 
     double nodal[3];
-    from_frame(&staged, cfg->nodal_offset, nodal);
+    from_frame(&cam, cfg->nodal_offset, nodal);
     for (int i = 0; i < 3; i++)
         s->pose.pos[i] += cfg->offset[i] + nodal[i];
 

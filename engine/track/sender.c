@@ -1,1 +1,259 @@
-/* (being written) */
+/* Tracking senders: what volym-track's simulator and replayer speak, and
+ * what the tests use as a tracker. One UDP socket; each protocol is an
+ * entry in `protocols` that encodes a sample and sends its datagram(s).
+ *
+ * sendto() on an unconnected socket rather than connect() + send(): a
+ * connected UDP socket reports the ICMP "port unreachable" of an earlier
+ * datagram as ECONNREFUSED, and a simulator that starts before its receiver
+ * is normal, not an error. */
+#include "track/track.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define LOG "track"
+#define DEFAULT_MAX_DATAGRAM 1400       /* fits an Ethernet MTU with IP/UDP
+                                           headers to spare */
+#define OSC_MAX_DATAGRAM 256            /* a /volym/pose message is ~56 */
+
+struct sender_protocol {
+    const char *scheme;
+    int default_port;                   /* -1: the URL must name one */
+    bool (*send)(vl_track_sender *snd, const vl_sample *s);
+};
+
+struct vl_track_sender {
+    const struct sender_protocol *proto;
+    char url[512];
+    int fd;
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    size_t max_datagram;
+    uint32_t sequence;                  /* OpenTrackIO message counter */
+    bool send_failed;                   /* a failure was logged already */
+};
+
+/* Sends one datagram; logs the first failure of the sender only, since a
+ * simulator sends many per second. */
+static bool send_datagram(vl_track_sender *snd, const uint8_t *buf, size_t len)
+{
+    ssize_t n = sendto(snd->fd, buf, len, 0, (const struct sockaddr *)&snd->addr, snd->addr_len);
+    if (n == (ssize_t)len)
+        return true;
+    if (!snd->send_failed) {
+        VL_WARN(LOG, "%s: cannot send a %zu-byte datagram: %s", snd->url, len,
+                n < 0 ? strerror(errno) : "short send");
+        snd->send_failed = true;
+    }
+    return false;
+}
+
+static bool send_freed(vl_track_sender *snd, const vl_sample *s)
+{
+    uint8_t buf[VL_FREED_D1_SIZE];
+    vl_freed_encode(s, buf);
+    return send_datagram(snd, buf, sizeof(buf));
+}
+
+static bool send_osc(vl_track_sender *snd, const vl_sample *s)
+{
+    uint8_t buf[OSC_MAX_DATAGRAM];
+    size_t n = vl_osc_encode_pose(s, buf, sizeof(buf));
+    return n > 0 && send_datagram(snd, buf, n);
+}
+
+struct otrk_emit {
+    vl_track_sender *snd;
+    bool ok;
+};
+
+static void emit_segment(void *ctx, const uint8_t *dgram, size_t n)
+{
+    struct otrk_emit *e = ctx;
+    e->ok = send_datagram(e->snd, dgram, n) && e->ok;
+}
+
+static bool send_otrk(vl_track_sender *snd, const vl_sample *s)
+{
+    char *json = vl_otrk_encode_json(s, snd->sequence);
+    if (!json) {
+        if (!snd->send_failed)
+            VL_WARN(LOG, "%s: sample with a non-finite value not sent", snd->url);
+        snd->send_failed = true;
+        return false;
+    }
+    struct otrk_emit e = { .snd = snd, .ok = true };
+    int n = vl_otrk_segment((const uint8_t *)json, strlen(json), (uint16_t)snd->sequence,
+                            snd->max_datagram, emit_segment, &e);
+    free(json);
+    snd->sequence++;
+    if (n == 0 && !snd->send_failed) {
+        VL_WARN(LOG, "%s: sample too large to segment", snd->url);
+        snd->send_failed = true;
+    }
+    return n > 0 && e.ok;
+}
+
+static const struct sender_protocol protocols[] = {
+    { .scheme = "freed", .default_port = -1, .send = send_freed },
+    { .scheme = "osc", .default_port = -1, .send = send_osc },
+    { .scheme = "opentrackio", .default_port = VL_OTRK_DEFAULT_PORT, .send = send_otrk },
+};
+
+/* "scheme://host[:port]" (an IPv6 host in brackets) into its parts. */
+static bool parse_url(vl_track_sender *snd, const char *url, char *host, size_t host_cap,
+                      int *port)
+{
+    const char *sep = strstr(url, "://");
+    if (!sep) {
+        VL_ERR(LOG, "sender URL '%s': expected scheme://host:port, e.g. freed://127.0.0.1:40000",
+               url);
+        return false;
+    }
+    size_t scheme_len = (size_t)(sep - url);
+    for (size_t i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++) {
+        if (strlen(protocols[i].scheme) == scheme_len && !strncmp(url, protocols[i].scheme, scheme_len))
+            snd->proto = &protocols[i];
+    }
+    if (!snd->proto) {
+        VL_ERR(LOG, "sender URL '%s': unknown scheme '%.*s', expected freed://, osc:// or "
+               "opentrackio://", url, (int)scheme_len, url);
+        return false;
+    }
+
+    const char *h = sep + 3, *h_end, *rest;
+    if (*h == '[') {
+        h_end = strchr(h, ']');
+        if (!h_end) {
+            VL_ERR(LOG, "sender URL '%s': missing ']' after the IPv6 address", url);
+            return false;
+        }
+        rest = h_end + 1;
+        h++;
+    } else {
+        h_end = strrchr(h, ':');
+        if (!h_end)
+            h_end = h + strlen(h);
+        rest = h_end;
+    }
+    size_t host_len = (size_t)(h_end - h);
+    if (host_len == 0 || host_len >= host_cap) {
+        VL_ERR(LOG, "sender URL '%s': %s", url, host_len ? "host name too long" :
+               "a sender needs a host to send to");
+        return false;
+    }
+    memcpy(host, h, host_len);
+    host[host_len] = '\0';
+
+    const char *digits = *rest == ':' ? rest + 1 : NULL;
+    if (*rest && !digits) {
+        VL_ERR(LOG, "sender URL '%s': unexpected '%s' after the host", url, rest);
+        return false;
+    }
+    if (!digits && snd->proto->default_port < 0) {
+        VL_ERR(LOG, "sender URL '%s': no port, expected %s://host:port", url, snd->proto->scheme);
+        return false;
+    }
+    if (!digits) {
+        *port = snd->proto->default_port;
+        return true;
+    }
+    char *end;
+    long v = strtol(digits, &end, 10);
+    if (!*digits || *end || v < 1 || v > 65535) {
+        VL_ERR(LOG, "sender URL '%s': bad port '%s', expected 1..65535", url, digits);
+        return false;
+    }
+    *port = (int)v;
+    return true;
+}
+
+/* Multicast to a group: loop back (a receiver on this machine is the usual
+ * test) and TTL 1 (tracking data has no business beyond the local net). */
+static bool set_multicast(int fd, const struct addrinfo *ai)
+{
+    int on = 1, ttl = 1;
+    if (ai->ai_family == AF_INET) {
+        const struct sockaddr_in *sa = (const struct sockaddr_in *)ai->ai_addr;
+        if (!IN_MULTICAST(ntohl(sa->sin_addr.s_addr)))
+            return true;
+        return !setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &on, sizeof(on)) &&
+               !setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl));
+    }
+    const struct sockaddr_in6 *sa6 = (const struct sockaddr_in6 *)ai->ai_addr;
+    if (ai->ai_family != AF_INET6 || !IN6_IS_ADDR_MULTICAST(&sa6->sin6_addr))
+        return true;
+    return !setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &on, sizeof(on)) &&
+           !setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &ttl, sizeof(ttl));
+}
+
+static bool open_socket(vl_track_sender *snd, const char *host, int port)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM };
+    struct addrinfo *res = NULL;
+    char port_str[16];
+    snprintf(port_str, sizeof(port_str), "%d", port);
+    int err = getaddrinfo(host, port_str, &hints, &res);
+    if (err) {
+        VL_ERR(LOG, "sender URL '%s': cannot resolve '%s': %s", snd->url, host, gai_strerror(err));
+        return false;
+    }
+    snd->fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
+    bool ok = snd->fd >= 0 && set_multicast(snd->fd, res);
+    if (ok) {
+        memcpy(&snd->addr, res->ai_addr, res->ai_addrlen);
+        snd->addr_len = res->ai_addrlen;
+    } else {
+        VL_ERR(LOG, "sender URL '%s': cannot set up a UDP socket: %s", snd->url, strerror(errno));
+    }
+    freeaddrinfo(res);
+    return ok;
+}
+
+vl_track_sender *vl_track_sender_open(const char *url, size_t max_datagram)
+{
+    if (!url) {
+        VL_ERR(LOG, "sender: no URL");
+        return NULL;
+    }
+    vl_track_sender *snd = vl_xcalloc(1, sizeof(*snd));
+    snd->fd = -1;
+    snd->max_datagram = max_datagram ? max_datagram : DEFAULT_MAX_DATAGRAM;
+    snprintf(snd->url, sizeof(snd->url), "%s", url);
+
+    char host[256];
+    int port;
+    if (!parse_url(snd, url, host, sizeof(host), &port) ||
+        !open_socket(snd, host, port))
+        goto fail;
+    if (snd->max_datagram <= VL_OTRK_HEADER_SIZE && snd->proto->send == send_otrk) {
+        VL_ERR(LOG, "sender URL '%s': a datagram limit of %zu bytes leaves no room after the "
+               "%d-byte OpenTrackIO header", url, snd->max_datagram, VL_OTRK_HEADER_SIZE);
+        goto fail;
+    }
+    return snd;
+
+fail:
+    vl_track_sender_close(snd);
+    return NULL;
+}
+
+bool vl_track_sender_send(vl_track_sender *snd, const vl_sample *s)
+{
+    return snd->proto->send(snd, s);
+}
+
+void vl_track_sender_close(vl_track_sender *snd)
+{
+    if (!snd)
+        return;
+    if (snd->fd >= 0)
+        close(snd->fd);
+    free(snd);
+}
