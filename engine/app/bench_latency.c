@@ -130,18 +130,21 @@ int vl_bench_latency(const vl_opts *o)
         goto done;
     }
     vl_tracker_stats st = vl_tracker_get_stats(trk);
-    double p99_wait = percentile(wait, n_lat, 99);
+    double lat50 = percentile(latency, n_lat, 50), lat99 = percentile(latency, n_lat, 99);
+    double ren50 = percentile(render_ms + 50, frames - 50, 50);
+    double ren99 = percentile(render_ms + 50, frames - 50, 99);
+    double wait99 = percentile(wait, n_lat, 99);
     printf("volym bench latency: default stage at 50 fps, builtin:grid, FreeD at %d Hz over "
            "loopback, %d frames (the first 50 not measured), %d datagrams measured\n",
            SEND_HZ, frames, n_lat);
-    printf("  datagram -> frame rendered  p50 %6.2f ms  p99 %6.2f ms\n",
-           percentile(latency, n_lat, 50), percentile(latency, n_lat, 99));
-    printf("  frame render time           p50 %6.2f ms  p99 %6.2f ms\n",
-           percentile(render_ms + 50, frames - 50, 50), percentile(render_ms + 50, frames - 50, 99));
-    printf("  wait for the frame start    p99 %6.2f ms  (target: latency <= period %.2f ms + "
-           "that frame's render time: %s)\n", p99_wait, period / 1e6,
-           p99_wait <= period / 1e6 ? "met" : "NOT met");
-    printf("  frames late by a whole period: %d; tracker %llu datagrams, %llu samples\n",
+    printf("  datagram -> frame rendered   p50 %6.2f ms  p99 %6.2f ms\n", lat50, lat99);
+    printf("  frame render time            p50 %6.2f ms  p99 %6.2f ms\n", ren50, ren99);
+    printf("  target: p99 latency %.2f ms <= period %.2f ms + render time p99 %.2f ms = %.2f ms: %s\n",
+           lat99, period / 1e6, ren99, period / 1e6 + ren99,
+           lat99 <= period / 1e6 + ren99 ? "met" : "NOT met");
+    printf("  per datagram, latency - its frame's render time: p99 %.2f ms (a period is %.2f ms; "
+           "more means the frame started late)\n", wait99, period / 1e6);
+    printf("  frames that fell a whole period behind: %d; tracker %llu datagrams, %llu samples\n",
            late_frames, (unsigned long long)st.datagrams, (unsigned long long)st.samples);
     ret = 0;
 done:

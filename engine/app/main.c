@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #define LOG "volym"
@@ -295,6 +296,9 @@ done:
 
 int main(int argc, char **argv)
 {
+    /* Frame deadlines are absolute sleeps; Linux's default 50 us timer
+     * slack would add that much jitter to every frame start. */
+    prctl(PR_SET_TIMERSLACK, 1UL);
     vl_opts o;
     int r = vl_opts_parse(&o, argc, argv);
     if (r)
