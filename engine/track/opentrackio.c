@@ -339,7 +339,8 @@ static bool read_transforms(const json_t *root, vl_pose *pose)
     }
     if (n > 1)
         vl_basis_to_ptr(&world, &pose->pan_deg, &pose->tilt_deg, &pose->roll_deg);
-    return true;
+    /* Finite parts can still add up to infinity. */
+    return isfinite(pose->pos[0]) && isfinite(pose->pos[1]) && isfinite(pose->pos[2]);
 }
 
 /* ---- lens ----------------------------------------------------------------- */

@@ -9,6 +9,7 @@
  * one message (inside liblo). */
 #include "track/track.h"
 
+#include <float.h>
 #include <lo/lo.h>
 #include <math.h>
 #include <stdint.h>
@@ -492,6 +493,14 @@ void vl_osc_parse(vl_osc_parser *p, const uint8_t *buf, size_t len, const vl_tra
 
 /* ---- encoding ------------------------------------------------------------- */
 
+/* OSC floats are 32-bit. A double beyond their range does not convert
+ * (undefined behaviour in C), so it is clamped, as FreeD clamps to its
+ * 24 bits; NaN stays NaN and the receiver refuses it. */
+static float to_float(double v)
+{
+    return v > FLT_MAX ? FLT_MAX : v < -FLT_MAX ? -FLT_MAX : (float)v;
+}
+
 size_t vl_osc_encode_pose(const vl_sample *s, uint8_t *buf, size_t cap)
 {
     static const char path[] = "/volym/pose";
@@ -501,12 +510,12 @@ size_t vl_osc_encode_pose(const vl_sample *s, uint8_t *buf, size_t cap)
     int camera = s->camera < 0 ? 0 : s->camera;
     lo_message_add_int32(m, camera);
     for (int i = 0; i < 3; i++)
-        lo_message_add_float(m, (float)s->pose.pos[i]);
-    lo_message_add_float(m, (float)s->pose.pan_deg);
-    lo_message_add_float(m, (float)s->pose.tilt_deg);
-    lo_message_add_float(m, (float)s->pose.roll_deg);
+        lo_message_add_float(m, to_float(s->pose.pos[i]));
+    lo_message_add_float(m, to_float(s->pose.pan_deg));
+    lo_message_add_float(m, to_float(s->pose.tilt_deg));
+    lo_message_add_float(m, to_float(s->pose.roll_deg));
     if (s->fov_h_deg > 0)
-        lo_message_add_float(m, (float)s->fov_h_deg);
+        lo_message_add_float(m, to_float(s->fov_h_deg));
 
     size_t size = lo_message_length(m, path);
     if (size > cap) {

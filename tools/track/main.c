@@ -72,25 +72,49 @@ static const opt_def opt_table[] = {
     { "loop", OPT_FLAG, OFF(loop), 0, 0, NULL, REPLAY, 0, NULL, "start again at the end, until Ctrl-C" },
     { "speed", OPT_DOUBLE, OFF(speed), 0.01, 100, NULL, REPLAY, 0, "X", "time scale: 2 = twice as fast (default 1)" },
     { "format", OPT_CHOICE, OFF(format), 0, 0, track_format_names, EXPORT, EXPORT, "csv|chan",
-      "CSV with a header, or a Nuke .chan camera" },
-    { "aspect", OPT_DOUBLE, OFF(aspect), 0.1, 10, NULL, EXPORT, 0, "W/H",
-      "chan: image aspect for the vertical FOV column (default 1.7778, 16:9)" },
+      "what to write (see below)" },
+    { "aspect", OPT_DOUBLE, OFF(aspect), 0.1, 10, NULL, EXPORT, 0, "RATIO",
+      "chan: image width / height, for the vertical FOV (default 1.7778, 16:9)" },
 };
 #define N_OPTS (sizeof(opt_table) / sizeof(opt_table[0]))
+
+static const char take_notes[] =
+    "A take is one JSON object per line: {\"t\": seconds, \"camera\": id, \"x\", \"y\", \"z\": metres,\n"
+    "\"pan\", \"tilt\", \"roll\": degrees, \"fov\": horizontal degrees when known, \"zoom\",\n"
+    "\"focus\": raw encoders when sent}, stage axes (X right, Y towards the wall, Z up).\n";
+
+static const char probe_notes[] =
+    "Each second a status line: sample rate, the standard deviation and maximum of the\n"
+    "intervals between arrivals, and the tracker's counters (datagrams, samples, other\n"
+    "cameras, dropped by reason). With --json, samples are lines as in a take, t counted\n"
+    "from the start of the probe.\n";
+
+static const char export_notes[] =
+    "csv: every sample; header t,camera,x,y,z,pan,tilt,roll,fov,zoom,focus, empty cells\n"
+    "     when unknown.\n"
+    "chan: a Nuke camera (Camera > import chan file), one line per frame from frame 1 at\n"
+    "     the take's start: frame tx ty tz rx ry rz [vertical FOV]. Nuke axes are Y-up:\n"
+    "     (x, y, z) = stage (X, Z, -Y) in metres; rotations in degrees for Nuke's default\n"
+    "     rotation order ZXY; the vertical FOV (degrees) only when the take has a FOV,\n"
+    "     for --aspect: Nuke turns it into a focal length with the camera's vertical\n"
+    "     aperture, so set that to the horizontal aperture / RATIO.\n";
 
 static const struct command {
     const char *name;
     const char *file;           /* name of its positional argument, or NULL */
     const char *help;
+    const char *notes;          /* after the options in --help, or NULL */
     int (*run)(const track_opts *o);
 } commands[N_CMDS] = {
-    [CMD_SIM] = { "sim", NULL, "send a scripted camera move at a steady rate", track_sim },
-    [CMD_PROBE] = { "probe", NULL, "print samples as they arrive, with rate, jitter and errors each second",
-                    track_probe },
-    [CMD_RECORD] = { "record", NULL, "write arriving samples to a take (JSON lines) until "
-                     "Ctrl-C, --seconds or --count", track_probe },
-    [CMD_REPLAY] = { "replay", "FILE", "send a take's samples with their original timing", track_replay },
-    [CMD_EXPORT] = { "export", "FILE", "write a take as CSV or as a Nuke .chan camera", track_export },
+    [CMD_SIM] = { "sim", NULL, "send a scripted camera move at a steady rate", NULL, track_sim },
+    [CMD_PROBE] = { "probe", NULL, "print samples as they arrive, with rate, jitter and errors "
+                    "each second", probe_notes, track_probe },
+    [CMD_RECORD] = { "record", NULL, "write arriving samples to a take until Ctrl-C, --seconds "
+                     "or --count", take_notes, track_probe },
+    [CMD_REPLAY] = { "replay", "FILE", "send a take's samples with their original timing",
+                     take_notes, track_replay },
+    [CMD_EXPORT] = { "export", "FILE", "write a take as CSV or as a Nuke .chan camera",
+                     export_notes, track_export },
 };
 
 static const char url_help[] =
@@ -120,7 +144,10 @@ static void usage_cmd(FILE *f, enum track_cmd cmd)
         fprintf(f, "  %-32s %s%s\n", left, o->required & (1u << cmd) ? "(required) " : "", o->help);
     }
     fputs("  --help\n\n", f);
-    fputs(url_help, f);
+    if (c->notes)
+        fprintf(f, "%s\n", c->notes);
+    if (cmd != CMD_EXPORT)
+        fputs(url_help, f);
 }
 
 static bool parse_double(const char *s, double *v)
