@@ -218,6 +218,13 @@ typedef struct vl_tracker vl_tracker;
  * on a bad URL or socket error. */
 vl_tracker *vl_tracker_open(const vl_tracker_config *cfg, int source, vl_sample_buffer *buffer);
 
+/* As vl_tracker_open, and every sample it pushes is also handed to
+ * tap->sample, in the receiver thread, in arrival order (tap->error is not
+ * called: errors are in the counters). buffer may be NULL. For tools that
+ * must see every sample, such as volym-track probe and record. */
+vl_tracker *vl_tracker_open_tap(const vl_tracker_config *cfg, int source,
+                                vl_sample_buffer *buffer, const vl_track_sink *tap);
+
 /* Stops the thread and closes the socket. Accepts NULL. */
 void vl_tracker_close(vl_tracker *t);
 

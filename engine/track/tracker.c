@@ -88,7 +88,8 @@ struct vl_tracker {
     const struct vl_track_protocol *proto;
     vl_tracker_config cfg;
     int source;
-    vl_sample_buffer *buffer;
+    vl_sample_buffer *buffer;   /* may be NULL with a tap */
+    vl_track_sink tap;          /* tap.sample NULL: none */
     int fd;
     int port;
     pthread_t thread;
@@ -262,7 +263,10 @@ static void on_sample(void *ctx, const vl_sample *parsed)
         vl_one_euro *f = t->cfg.smoothing ? filter_for(t, s.camera) : NULL;
         if (f)
             vl_one_euro_apply(f, &s);
-        vl_sample_buffer_push(t->buffer, &s);
+        if (t->buffer)
+            vl_sample_buffer_push(t->buffer, &s);
+        if (t->tap.sample)
+            t->tap.sample(t->tap.ctx, &s);
     }
     /* Counted after the push, so a reader that sees the count also finds
      * the sample in the buffer. */
@@ -315,6 +319,12 @@ static void *receiver_thread(void *arg)
 
 vl_tracker *vl_tracker_open(const vl_tracker_config *cfg, int source, vl_sample_buffer *buffer)
 {
+    return vl_tracker_open_tap(cfg, source, buffer, NULL);
+}
+
+vl_tracker *vl_tracker_open_tap(const vl_tracker_config *cfg, int source,
+                                vl_sample_buffer *buffer, const vl_track_sink *tap)
+{
     struct url u;
     if (!parse_url(cfg->url, &u))
         return NULL;
@@ -324,6 +334,8 @@ vl_tracker *vl_tracker_open(const vl_tracker_config *cfg, int source, vl_sample_
     t->cfg = *cfg;
     t->source = source;
     t->buffer = buffer;
+    if (tap)
+        t->tap = *tap;
     t->fd = -1;
     atomic_init(&t->stop, false);
     pthread_mutex_init(&t->stats_lock, NULL);

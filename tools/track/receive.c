@@ -1,15 +1,19 @@
 /* probe and record: samples printed as they arrive, each exactly once, in
- * arrival order, with a status line every second. */
-#include "rx.h"
+ * arrival order, with a status line every second. The tracker's receiver
+ * thread hands every sample to on_sample (a tap); the main thread only
+ * prints the status lines and decides when to stop. */
 #include "tool.h"
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #define LOG "volym-track"
 #define NS_PER_MS 1e6
+/* How often the main thread looks at the clock, Ctrl-C and --count. */
+#define TICK_NS (10 * 1000000LL)
 
 /* Arrivals during the current one-second status window. */
 struct window {
@@ -21,11 +25,13 @@ struct window {
 
 struct session {
     const track_opts *o;
-    track_rx *rx;
+    vl_tracker *trk;
+    pthread_mutex_t lock;       /* guards everything below */
     FILE *out;                  /* the samples: stdout or the take */
     FILE *status;               /* the status lines */
     bool json;
     bool write_failed;
+    bool stopped;               /* the main thread is finishing: print no more */
     int64_t start_ns;
     int64_t last_rx_ns;         /* arrival of the sample printed last; 0: none yet */
     long printed;
@@ -79,7 +85,7 @@ static void print_status(struct session *ss, int64_t now)
     double mean = w->intervals ? w->sum_ms / (double)w->intervals : 0;
     double var = w->intervals ? w->sum_sq_ms / (double)w->intervals - mean * mean : 0;
     char counters[512];
-    vl_tracker_stats st = track_rx_stats(ss->rx);
+    vl_tracker_stats st = vl_tracker_get_stats(ss->trk);
     vl_tracker_stats_format(&st, counters, sizeof(counters));
     fprintf(ss->status, "# %.1f Hz, interval sd %.2f ms, max %.2f ms; %s\n",
             secs > 0 ? (double)(st.samples - w->samples_before) / secs : 0.0,
@@ -96,26 +102,32 @@ static bool enough(const struct session *ss)
 static void on_sample(void *ctx, const vl_sample *s)
 {
     struct session *ss = ctx;
-    if (ss->write_failed || enough(ss))
-        return;
-    count_arrival(&ss->win, ss->last_rx_ns, s->rx_ns);
-    ss->last_rx_ns = s->rx_ns;
-    ss->printed++;
-    ss->write_failed = !emit(ss, s);
+    pthread_mutex_lock(&ss->lock);
+    if (!ss->stopped && !ss->write_failed && !enough(ss)) {
+        count_arrival(&ss->win, ss->last_rx_ns, s->rx_ns);
+        ss->last_rx_ns = s->rx_ns;
+        ss->printed++;
+        ss->write_failed = !emit(ss, s);
+    }
+    pthread_mutex_unlock(&ss->lock);
 }
 
 /* Receive until Ctrl-C, --count or --seconds; false on a write error. */
 static bool run(struct session *ss)
 {
     int64_t end = ss->o->seconds > 0 ? ss->start_ns + llround(ss->o->seconds * 1e9) : INT64_MAX;
-    while (!track_stopping() && !ss->write_failed && !enough(ss)) {
+    bool done = false;
+    while (!done) {
         int64_t now = vl_now_ns();
-        if (now >= end)
-            break;
+        pthread_mutex_lock(&ss->lock);
         if (now - ss->win.start_ns >= VL_NS_PER_SEC)
             print_status(ss, now);
-        int64_t wake = ss->win.start_ns + VL_NS_PER_SEC;
-        track_rx_wait(ss->rx, (wake < end ? wake : end) - now);
+        done = track_stopping() || ss->write_failed || enough(ss) || now >= end;
+        ss->stopped = done;
+        pthread_mutex_unlock(&ss->lock);
+        int64_t wake = now + TICK_NS;
+        if (!done)
+            vl_sleep_until_ns(wake < end ? wake : end);
     }
     return !ss->write_failed;
 }
@@ -133,15 +145,17 @@ int track_probe(const track_opts *o)
     vl_tracker_config cfg;
     vl_tracker_config_default(&cfg, o->from);
     cfg.camera = o->camera;
-    ss.rx = track_rx_open(&cfg, on_sample, &ss);
-    if (!ss.rx)
-        goto fail;
+    pthread_mutex_init(&ss.lock, NULL);
     if (record && !(ss.out = fopen(o->out, "w"))) {
         VL_ERR(LOG, "cannot write %s: %s", o->out, strerror(errno));
         goto fail;
     }
     ss.start_ns = vl_now_ns();
     ss.win.start_ns = ss.start_ns;
+    const vl_track_sink tap = { .sample = on_sample, .ctx = &ss };
+    ss.trk = vl_tracker_open_tap(&cfg, 0, NULL, &tap);
+    if (!ss.trk)
+        goto fail;
     if (!run(&ss)) {
         VL_ERR(LOG, "cannot write %s: %s", record ? o->out : "stdout", strerror(errno));
         goto fail;
@@ -153,7 +167,8 @@ int track_probe(const track_opts *o)
         fprintf(stderr, "probe: %ld samples\n", ss.printed);
     status = 0;
 fail:
-    track_rx_close(ss.rx);
+    vl_tracker_close(ss.trk);       /* no more on_sample after this */
+    pthread_mutex_destroy(&ss.lock);
     if (record && ss.out && fclose(ss.out) != 0 && status == 0) {
         VL_ERR(LOG, "cannot write %s: %s", o->out, strerror(errno));
         status = 1;

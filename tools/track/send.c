@@ -67,7 +67,8 @@ static vl_pose handheld(double t)
     return p;
 }
 
-vl_pose track_move_pose(enum track_move move, double t_sec)
+/* The pose of a scripted move t_sec seconds after its start. */
+static vl_pose move_pose(enum track_move move, double t_sec)
 {
     static vl_pose (*const pose[N_MOVES])(double) = {
         [MOVE_ORBIT] = orbit, [MOVE_DOLLY] = dolly, [MOVE_PAN] = pan, [MOVE_HANDHELD] = handheld,
@@ -120,7 +121,7 @@ int track_sim(const track_opts *o)
         vl_sample s = {
             .t_ns = start + llround(t * 1e9),
             .camera = o->camera,
-            .pose = track_move_pose((enum track_move)o->move, t),
+            .pose = move_pose((enum track_move)o->move, t),
             .fov_h_deg = o->fov_deg,
             .has_encoders = o->zoom >= 0,
             .zoom = o->zoom >= 0 ? (uint32_t)o->zoom : 0,

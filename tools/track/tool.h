@@ -47,9 +47,6 @@ int track_replay(const track_opts *o);
 int track_probe(const track_opts *o);      /* probe and record */
 int track_export(const track_opts *o);
 
-/* The pose of a scripted move t_sec seconds after its start. */
-vl_pose track_move_pose(enum track_move move, double t_sec);
-
 /* True once SIGINT or SIGTERM arrived: loops stop and the command finishes
  * cleanly (a take being recorded stays whole). */
 bool track_stopping(void);
