@@ -91,19 +91,25 @@ has "$T/help.out" "--pose X,Y,Z,PAN,TILT,ROLL"
 echo "# e. FreeD over loopback drives the camera"
 # A pose FreeD carries exactly: metres in 1/64 mm, degrees in 1/32768.
 POSE="0.5 0.25 1.5 12.5 -4 0"
+# listening_port LOG: the UDP port volym logs it listens on (waits up to 10 s).
+listening_port() {
+    local port=""
+    for _ in $(seq 100); do
+        port=$(sed -n 's/.*listening on UDP port \([0-9]*\).*/\1/p' "$1")
+        [ -n "$port" ] && break
+        sleep 0.1
+    done
+    echo "$port"
+}
 # tracked DIR GARBAGE CAMERA [VOLYM_ARGS...]: one tracked frame into DIR (stderr in
 # DIR.err). volym listens on a port it picks (port 0) and logs it; once it does,
 # freed_send sends camera CAMERA at $POSE, after GARBAGE malformed datagrams.
 tracked() {
-    local dir=$1 garbage=$2 cam=$3 port="" pid
+    local dir=$1 garbage=$2 cam=$3 port pid
     shift 3
     render --tracking freed://127.0.0.1:0 --out "$dir" "$@" 2>"$dir.err" &
     pid=$!
-    for _ in $(seq 100); do
-        port=$(sed -n 's/.*listening on UDP port \([0-9]*\).*/\1/p' "$dir.err")
-        [ -n "$port" ] && break
-        sleep 0.1
-    done
+    port=$(listening_port "$dir.err")
     if [ -z "$port" ]; then
         fail "$dir: volym never said which UDP port it listens on"
     else
@@ -136,15 +142,11 @@ echo "# g. OSC over loopback from a real OSC client (oscsend, liblo-tools)"
 # "ADDRESS TYPES ARGS..." string sent with oscsend, in order, repeatedly
 # until the render is done.
 osc() {
-    local dir=$1 port="" pid
+    local dir=$1 port pid
     shift
     render --tracking osc://127.0.0.1:0 --out "$dir" 2>"$dir.err" &
     pid=$!
-    for _ in $(seq 100); do
-        port=$(sed -n 's/.*listening on UDP port \([0-9]*\).*/\1/p' "$dir.err")
-        [ -n "$port" ] && break
-        sleep 0.1
-    done
+    port=$(listening_port "$dir.err")
     [ -n "$port" ] || fail "$dir: volym never said which UDP port it listens on"
     while kill -0 "$pid" 2>/dev/null; do
         for m in "$@"; do

@@ -2,8 +2,8 @@
  * volym bench latency: how long a tracking datagram waits until a frame
  * that uses it is rendered. A sender thread plays a FreeD tracker at 60 Hz
  * over loopback (not a multiple of the frame rate, so arrivals fall at every
- * phase of the frame); the render loop runs the default stage at 50 fps with
- * builtin:grid as `volym run --headless` does. Each datagram carries its
+ * phase of the frame); the render loop runs the default stage (or --stage)
+ * at 50 fps with builtin:grid as `volym run --headless` does. Each datagram carries its
  * number in the zoom field, so the frame that first uses it knows which
  * datagrams it is the first to use.
  *
@@ -63,7 +63,9 @@ static double percentile(double *v, int n, double p)
 int vl_bench_latency(const vl_opts *o)
 {
     int frames = o->frames ? o->frames : 500;
-    vl_stage *stage = vl_stage_default();
+    vl_stage *stage = o->stage_path ? vl_stage_load(o->stage_path) : vl_stage_default();
+    if (!stage)
+        return 1;
     stage->rate = (vl_rational){ 50, 1 };
     vl_gl *gl = vl_gl_create(stage, true);
     vl_renderer_desc desc = { .inner_width = o->inner_w, .inner_height = o->inner_h };
@@ -134,9 +136,9 @@ int vl_bench_latency(const vl_opts *o)
     double ren50 = percentile(render_ms + 50, frames - 50, 50);
     double ren99 = percentile(render_ms + 50, frames - 50, 99);
     double wait99 = percentile(wait, n_lat, 99);
-    printf("volym bench latency: default stage at 50 fps, builtin:grid, FreeD at %d Hz over "
-           "loopback, %d frames (the first 50 not measured), %d datagrams measured\n",
-           SEND_HZ, frames, n_lat);
+    printf("volym bench latency: %s at 50 fps, builtin:grid, FreeD at %d Hz over loopback, "
+           "%d frames (the first 50 not measured), %d datagrams measured\n",
+           o->stage_path ? o->stage_path : "default stage", SEND_HZ, frames, n_lat);
     printf("  datagram -> frame rendered   p50 %6.2f ms  p99 %6.2f ms\n", lat50, lat99);
     printf("  frame render time            p50 %6.2f ms  p99 %6.2f ms\n", ren50, ren99);
     printf("  target: p99 latency %.2f ms <= period %.2f ms + render time p99 %.2f ms = %.2f ms: %s\n",
