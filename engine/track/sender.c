@@ -7,6 +7,7 @@
  * datagram as ECONNREFUSED, and a simulator that starts before its receiver
  * is normal, not an error. */
 #include "track/track.h"
+#include "track/url.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -106,71 +107,32 @@ static const struct sender_protocol protocols[] = {
     { .scheme = "opentrackio", .default_port = VL_OTRK_DEFAULT_PORT, .send = send_otrk },
 };
 
-/* "scheme://host[:port]" (an IPv6 host in brackets) into its parts. */
-static bool parse_url(vl_track_sender *snd, const char *url, char *host, size_t host_cap,
-                      int *port)
+/* The URL's protocol, host and port (the protocol's default when absent);
+ * a sender needs a host and a real port. */
+static bool parse_url(vl_track_sender *snd, const char *url, vl_track_url *u)
 {
-    const char *sep = strstr(url, "://");
-    if (!sep) {
-        VL_ERR(LOG, "sender URL '%s': expected scheme://host:port, e.g. freed://127.0.0.1:40000",
-               url);
+    if (!vl_track_url_parse(url, "sender", u))
         return false;
-    }
-    size_t scheme_len = (size_t)(sep - url);
     for (size_t i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++) {
-        if (strlen(protocols[i].scheme) == scheme_len && !strncmp(url, protocols[i].scheme, scheme_len))
+        if (!strcmp(u->scheme, protocols[i].scheme))
             snd->proto = &protocols[i];
     }
     if (!snd->proto) {
-        VL_ERR(LOG, "sender URL '%s': unknown scheme '%.*s', expected freed://, osc:// or "
-               "opentrackio://", url, (int)scheme_len, url);
+        VL_ERR(LOG, "sender URL '%s': unknown scheme '%s', expected %s", url, u->scheme,
+               VL_TRACK_SCHEMES);
         return false;
     }
-
-    const char *h = sep + 3, *h_end, *rest;
-    if (*h == '[') {
-        h_end = strchr(h, ']');
-        if (!h_end) {
-            VL_ERR(LOG, "sender URL '%s': missing ']' after the IPv6 address", url);
-            return false;
-        }
-        rest = h_end + 1;
-        h++;
-    } else {
-        h_end = strrchr(h, ':');
-        if (!h_end)
-            h_end = h + strlen(h);
-        rest = h_end;
-    }
-    size_t host_len = (size_t)(h_end - h);
-    if (host_len == 0 || host_len >= host_cap) {
-        VL_ERR(LOG, "sender URL '%s': %s", url, host_len ? "host name too long" :
-               "a sender needs a host to send to");
+    if (!u->host[0]) {
+        VL_ERR(LOG, "sender URL '%s': a sender needs a host to send to", url);
         return false;
     }
-    memcpy(host, h, host_len);
-    host[host_len] = '\0';
-
-    const char *digits = *rest == ':' ? rest + 1 : NULL;
-    if (*rest && !digits) {
-        VL_ERR(LOG, "sender URL '%s': unexpected '%s' after the host", url, rest);
+    if (u->port < 0)
+        u->port = snd->proto->default_port;
+    if (u->port <= 0) {
+        VL_ERR(LOG, "sender URL '%s': %s, expected %s://host:port (1..65535)", url,
+               u->port < 0 ? "no port" : "port 0", snd->proto->scheme);
         return false;
     }
-    if (!digits && snd->proto->default_port < 0) {
-        VL_ERR(LOG, "sender URL '%s': no port, expected %s://host:port", url, snd->proto->scheme);
-        return false;
-    }
-    if (!digits) {
-        *port = snd->proto->default_port;
-        return true;
-    }
-    char *end;
-    long v = strtol(digits, &end, 10);
-    if (!*digits || *end || v < 1 || v > 65535) {
-        VL_ERR(LOG, "sender URL '%s': bad port '%s', expected 1..65535", url, digits);
-        return false;
-    }
-    *port = (int)v;
     return true;
 }
 
@@ -227,10 +189,8 @@ vl_track_sender *vl_track_sender_open(const char *url, size_t max_datagram)
     snd->max_datagram = max_datagram ? max_datagram : DEFAULT_MAX_DATAGRAM;
     snprintf(snd->url, sizeof(snd->url), "%s", url);
 
-    char host[256];
-    int port;
-    if (!parse_url(snd, url, host, sizeof(host), &port) ||
-        !open_socket(snd, host, port))
+    vl_track_url u;
+    if (!parse_url(snd, url, &u) || !open_socket(snd, u.host, u.port))
         goto fail;
     if (snd->max_datagram <= VL_OTRK_HEADER_SIZE && snd->proto->send == send_otrk) {
         VL_ERR(LOG, "sender URL '%s': a datagram limit of %zu bytes leaves no room after the "

@@ -2,6 +2,7 @@
  * thread only parses datagrams and pushes samples; everything it learns
  * about bad input goes into counters, never into the log above debug. */
 #include "track/track.h"
+#include "track/url.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -107,70 +108,26 @@ struct vl_tracker {
     vl_tracker_stats stats;     /* guarded by stats_lock */
 };
 
-/* A parsed "scheme://[host]:port". */
-struct url {
-    const struct vl_track_protocol *proto;
-    char host[256];             /* empty = any address */
-    int port;
-};
-
-static bool parse_port(const char *s, int *port)
+/* The URL's protocol, host and port (the protocol's default when absent). */
+static bool parse_url(const char *url, const struct vl_track_protocol **proto, vl_track_url *u)
 {
-    if (!*s || strlen(s) > 5)
+    if (!vl_track_url_parse(url, "tracker", u))
         return false;
-    int v = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return false;
-        v = v * 10 + (*p - '0');
-    }
-    if (v > 65535)
-        return false;
-    *port = v;
-    return true;
-}
-
-static bool parse_url(const char *url, struct url *u)
-{
-    const char *sep = url ? strstr(url, "://") : NULL;
-    if (!sep) {
-        VL_ERR(LOG, "tracker URL '%s': expected scheme://[host]:port, e.g. freed://:40000",
-               url ? url : "(null)");
-        return false;
-    }
-    size_t scheme_len = (size_t)(sep - url);
-    u->proto = NULL;
+    *proto = NULL;
     for (size_t i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++) {
-        if (strlen(protocols[i].scheme) == scheme_len &&
-            !strncmp(url, protocols[i].scheme, scheme_len))
-            u->proto = &protocols[i];
+        if (!strcmp(u->scheme, protocols[i].scheme))
+            *proto = &protocols[i];
     }
-    if (!u->proto) {
-        VL_ERR(LOG, "tracker URL '%s': unknown scheme '%.*s', expected freed://, osc:// "
-               "or opentrackio://",
-               url, (int)scheme_len, url);
+    if (!*proto) {
+        VL_ERR(LOG, "tracker URL '%s': unknown scheme '%s', expected %s", url, u->scheme,
+               VL_TRACK_SCHEMES);
         return false;
     }
-
-    const char *hostport = sep + 3;
-    const char *colon = strrchr(hostport, ':');
-    size_t host_len = colon ? (size_t)(colon - hostport) : strlen(hostport);
-    if (host_len >= sizeof(u->host)) {
-        VL_ERR(LOG, "tracker URL '%s': host name too long", url);
-        return false;
-    }
-    memcpy(u->host, hostport, host_len);
-    u->host[host_len] = '\0';
-    if (colon) {
-        if (!parse_port(colon + 1, &u->port)) {
-            VL_ERR(LOG, "tracker URL '%s': bad port '%s', expected 0..65535", url, colon + 1);
-            return false;
-        }
-    } else if (u->proto->default_port >= 0) {
-        u->port = u->proto->default_port;
-    } else {
+    if (u->port < 0)
+        u->port = (*proto)->default_port;
+    if (u->port < 0) {
         VL_ERR(LOG, "tracker URL '%s': no port, expected %s://[host]:port "
-               "(0 picks a free port)", url, u->proto->scheme);
+               "(0 picks a free port)", url, (*proto)->scheme);
         return false;
     }
     return true;
@@ -185,7 +142,7 @@ static bool is_multicast(const struct sockaddr *sa)
 /* A UDP socket bound to host:port. A multicast group as host binds the port
  * on every address and joins the group, so several programs on one machine
  * can listen to the same group. */
-static int open_socket(const char *url, const struct url *u, int *bound_port)
+static int open_socket(const char *url, const vl_track_url *u, int *bound_port)
 {
     char port_str[8];
     snprintf(port_str, sizeof(port_str), "%d", u->port);
@@ -325,12 +282,13 @@ vl_tracker *vl_tracker_open(const vl_tracker_config *cfg, int source, vl_sample_
 vl_tracker *vl_tracker_open_tap(const vl_tracker_config *cfg, int source,
                                 vl_sample_buffer *buffer, const vl_track_sink *tap)
 {
-    struct url u;
-    if (!parse_url(cfg->url, &u))
+    const struct vl_track_protocol *proto;
+    vl_track_url u;
+    if (!parse_url(cfg->url, &proto, &u))
         return NULL;
 
     vl_tracker *t = vl_xcalloc(1, sizeof(*t));
-    t->proto = u.proto;
+    t->proto = proto;
     t->cfg = *cfg;
     t->source = source;
     t->buffer = buffer;
