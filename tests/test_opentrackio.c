@@ -7,6 +7,7 @@
  * layout, not against each other. */
 #include "track/track.h"
 #include "check.h"
+#include "collector.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -18,37 +19,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define MAX_SAMPLES 16
 #define MAX_DGRAMS 64
 #define DGRAM_CAP 2048
-
-struct collector {
-    vl_sample samples[MAX_SAMPLES];
-    int n;
-    int errors[VL_TRACK_N_ERRORS];
-};
-
-static void on_sample(void *ctx, const vl_sample *s)
-{
-    struct collector *c = ctx;
-    if (c->n < MAX_SAMPLES)
-        c->samples[c->n] = *s;
-    c->n++;
-}
-
-static void on_error(void *ctx, enum vl_track_error e)
-{
-    struct collector *c = ctx;
-    c->errors[e]++;
-}
-
-static int total_errors(const struct collector *c)
-{
-    int n = 0;
-    for (int i = 0; i < VL_TRACK_N_ERRORS; i++)
-        n += c->errors[i];
-    return n;
-}
 
 struct fixture {
     vl_otrk_parser *parser;
@@ -60,7 +32,7 @@ static void fixture_init(struct fixture *f)
 {
     memset(f, 0, sizeof(*f));
     f->parser = vl_otrk_parser_create();
-    f->sink = (vl_track_sink){ .sample = on_sample, .error = on_error, .ctx = &f->got };
+    f->sink = collector_sink(&f->got);
 }
 
 static void feed(struct fixture *f, const uint8_t *buf, size_t n)

@@ -4,43 +4,15 @@
  * hand. */
 #include "track/track.h"
 #include "check.h"
+#include "collector.h"
 
 #include <float.h>
 #include <lo/lo.h>
 #include <math.h>
 #include <string.h>
 
-#define MAX_SAMPLES 32
 #define ANGLE_TOL 1e-9
 #define POS_TOL 1e-12
-
-struct collector {
-    vl_sample samples[MAX_SAMPLES];
-    int n;
-    int errors[VL_TRACK_N_ERRORS];
-};
-
-static void on_sample(void *ctx, const vl_sample *s)
-{
-    struct collector *c = ctx;
-    if (c->n < MAX_SAMPLES)
-        c->samples[c->n] = *s;
-    c->n++;
-}
-
-static void on_error(void *ctx, enum vl_track_error e)
-{
-    struct collector *c = ctx;
-    c->errors[e]++;
-}
-
-static int total_errors(const struct collector *c)
-{
-    int n = 0;
-    for (int i = 0; i < VL_TRACK_N_ERRORS; i++)
-        n += c->errors[i];
-    return n;
-}
 
 /* One parser and one collector per test. */
 struct fixture {
@@ -53,7 +25,7 @@ static void fixture_init(struct fixture *f)
 {
     memset(f, 0, sizeof(*f));
     f->parser = vl_osc_parser_create();
-    f->sink = (vl_track_sink){ .sample = on_sample, .error = on_error, .ctx = &f->got };
+    f->sink = collector_sink(&f->got);
 }
 
 static void fixture_reset_counts(struct fixture *f)

@@ -177,6 +177,12 @@ vl_basis vl_basis_from_ptr(double pan_deg, double tilt_deg, double roll_deg)
     return b;
 }
 
+void vl_basis_apply(const vl_basis *b, const double v[3], double out[3])
+{
+    for (int i = 0; i < 3; i++)
+        out[i] = v[0] * b->right[i] + v[1] * b->forward[i] + v[2] * b->up[i];
+}
+
 void vl_basis_to_ptr(const vl_basis *b, double *pan_deg, double *tilt_deg, double *roll_deg)
 {
     const double r2d = 180.0 / M_PI;

@@ -99,6 +99,10 @@ typedef struct vl_basis {
  *   roll +  turns the image clockwise as seen from behind the camera. */
 vl_basis vl_basis_from_ptr(double pan_deg, double tilt_deg, double roll_deg);
 
+/* A vector given in the frame b (components along right, forward, up),
+ * in the axes b is expressed in. out may not alias v. */
+void vl_basis_apply(const vl_basis *b, const double v[3], double out[3]);
+
 /* Inverse of vl_basis_from_ptr for an orthonormal basis (tilt in [-90, 90]). */
 void vl_basis_to_ptr(const vl_basis *b, double *pan_deg, double *tilt_deg, double *roll_deg);
 

@@ -285,13 +285,6 @@ static bool valid_timing(const json_t *root)
 
 /* ---- transforms ----------------------------------------------------------- */
 
-/* v expressed in the frame whose axes are b's, in b's parent frame. */
-static void apply_basis(const vl_basis *b, const double v[3], double out[3])
-{
-    for (int i = 0; i < 3; i++)
-        out[i] = v[0] * b->right[i] + v[1] * b->forward[i] + v[2] * b->up[i];
-}
-
 static bool read_transform(const json_t *t, double pos[3], double ptr[3])
 {
     static const char *const xyz[3] = { "x", "y", "z" };
@@ -328,13 +321,13 @@ static bool read_transforms(const json_t *root, vl_pose *pose)
         if (!read_transform(json_array_get(list, i), pos, ptr))
             return false;
         double offset[3];
-        apply_basis(&world, pos, offset);
+        vl_basis_apply(&world, pos, offset);
         for (int k = 0; k < 3; k++)
             pose->pos[k] += offset[k];
         vl_basis local = vl_basis_from_ptr(ptr[0], ptr[1], ptr[2]), child;
-        apply_basis(&world, local.right, child.right);
-        apply_basis(&world, local.forward, child.forward);
-        apply_basis(&world, local.up, child.up);
+        vl_basis_apply(&world, local.right, child.right);
+        vl_basis_apply(&world, local.forward, child.forward);
+        vl_basis_apply(&world, local.up, child.up);
         world = child;
     }
     if (n > 1)

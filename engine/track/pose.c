@@ -205,13 +205,6 @@ void vl_one_euro_apply(vl_one_euro *f, vl_sample *s)
 
 /* ---- tracker space -> stage space ---------------------------------------- */
 
-/* v in the frame b (components along right, forward, up), in stage axes. */
-static void from_frame(const vl_basis *b, const double v[3], double out[3])
-{
-    for (int i = 0; i < 3; i++)
-        out[i] = v[0] * b->right[i] + v[1] * b->forward[i] + v[2] * b->up[i];
-}
-
 void vl_tracker_apply(const vl_tracker_config *cfg, vl_sample *s)
 {
     double p[3];
@@ -226,18 +219,18 @@ void vl_tracker_apply(const vl_tracker_config *cfg, vl_sample *s)
      * and every axis of the camera. Without a rotation the angles are kept
      * as sent: a round trip through the basis would cost their last bits. */
     vl_basis frame = vl_basis_from_ptr(cfg->rotation[0], cfg->rotation[1], cfg->rotation[2]);
-    from_frame(&frame, p, s->pose.pos);
+    vl_basis_apply(&frame, p, s->pose.pos);
     if (cfg->rotation[0] || cfg->rotation[1] || cfg->rotation[2]) {
         vl_basis staged;
-        from_frame(&frame, cam.right, staged.right);
-        from_frame(&frame, cam.forward, staged.forward);
-        from_frame(&frame, cam.up, staged.up);
+        vl_basis_apply(&frame, cam.right, staged.right);
+        vl_basis_apply(&frame, cam.forward, staged.forward);
+        vl_basis_apply(&frame, cam.up, staged.up);
         cam = staged;
         vl_basis_to_ptr(&cam, &s->pose.pan_deg, &s->pose.tilt_deg, &s->pose.roll_deg);
     }
 
     double nodal[3];
-    from_frame(&cam, cfg->nodal_offset, nodal);
+    vl_basis_apply(&cam, cfg->nodal_offset, nodal);
     for (int i = 0; i < 3; i++)
         s->pose.pos[i] += cfg->offset[i] + nodal[i];
 

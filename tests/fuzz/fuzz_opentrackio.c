@@ -4,7 +4,7 @@
  * magic, encoding, length and checksum made valid, which takes the fuzzer
  * past the header into reassembly and JSON. With -DFUZZ_SEEDS it is instead
  * a program that writes a seed corpus into the directory it is given. */
-#include "track/track.h"
+#include "fuzz.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,28 +13,8 @@
 
 #ifndef FUZZ_SEEDS
 
-static void check_finite(void *ctx, const vl_sample *s)
-{
-    (void)ctx;
-    const double v[] = { s->pose.pos[0], s->pose.pos[1], s->pose.pos[2], s->pose.pan_deg,
-                         s->pose.tilt_deg, s->pose.roll_deg, s->fov_h_deg, s->focus_m };
-    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-        if (!isfinite(v[i]))
-            abort();
-    }
-}
-
-static void count_error(void *ctx, enum vl_track_error e)
-{
-    (void)ctx;
-    if (e >= VL_TRACK_N_ERRORS)
-        abort();
-}
-
 #define HEADER VL_OTRK_HEADER_SIZE
 #define MAX_PAYLOAD 0x7FFF
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The input with a valid header: sequence, offset and last bit as given. */
 static void seal(uint8_t *d, size_t size)
@@ -56,15 +36,14 @@ static void seal(uint8_t *d, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static vl_otrk_parser *parser;
-    static const vl_track_sink sink = { .sample = check_finite, .error = count_error };
     if (!parser)
         parser = vl_otrk_parser_create();
-    vl_otrk_parse(parser, data, size, &sink);
+    vl_otrk_parse(parser, data, size, &fuzz_sink);
     if (size >= HEADER && size - HEADER <= MAX_PAYLOAD) {
         uint8_t *copy = malloc(size);
         memcpy(copy, data, size);
         seal(copy, size);
-        vl_otrk_parse(parser, copy, size, &sink);
+        vl_otrk_parse(parser, copy, size, &fuzz_sink);
         free(copy);
     }
     return 0;
@@ -72,22 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #else
 
-static const char *seed_dir;
-static int n_seeds;
-
-static void write_seed(void *ctx, const uint8_t *buf, size_t n)
-{
-    (void)ctx;
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/seed-%02d", seed_dir, n_seeds++);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(buf, 1, n, f) != n || fclose(f))
-        exit(1);
-}
-
 static void seed_json(const char *json, uint16_t sequence, size_t max_datagram)
 {
-    vl_otrk_segment((const uint8_t *)json, strlen(json), sequence, max_datagram, write_seed,
+    vl_otrk_segment((const uint8_t *)json, strlen(json), sequence, max_datagram, fuzz_write_seed,
                     NULL);
 }
 
@@ -95,7 +61,7 @@ int main(int argc, char **argv)
 {
     if (argc != 2)
         return 2;
-    seed_dir = argv[1];
+    fuzz_seed_dir = argv[1];
     vl_sample s = { .camera = 1, .pose = { .pos = { 1, 2, 1.5 }, .pan_deg = 30, .tilt_deg = -5 },
                     .fov_h_deg = 60, .focus_m = 2.5, .has_encoders = true, .zoom = 100,
                     .focus = 200 };

@@ -2,7 +2,7 @@
  * inputs so that state (lens table, ZIG SIM and TDLiDAR halves) is fuzzed
  * too. With -DFUZZ_SEEDS it is instead a program that writes a seed corpus
  * (every address space, a nested bundle) into the directory it is given. */
-#include "track/track.h"
+#include "fuzz.h"
 
 #include <lo/lo.h>
 #include <math.h>
@@ -12,49 +12,16 @@
 
 #ifndef FUZZ_SEEDS
 
-static void check_finite(void *ctx, const vl_sample *s)
-{
-    (void)ctx;
-    const double v[] = { s->pose.pos[0], s->pose.pos[1], s->pose.pos[2], s->pose.pan_deg,
-                         s->pose.tilt_deg, s->pose.roll_deg, s->fov_h_deg, s->focus_m };
-    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-        if (!isfinite(v[i]))
-            abort();
-    }
-}
-
-static void count_error(void *ctx, enum vl_track_error e)
-{
-    (void)ctx;
-    if (e >= VL_TRACK_N_ERRORS)
-        abort();
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static vl_osc_parser *parser;
-    static const vl_track_sink sink = { .sample = check_finite, .error = count_error };
     if (!parser)
         parser = vl_osc_parser_create();
-    vl_osc_parse(parser, data, size, &sink);
+    vl_osc_parse(parser, data, size, &fuzz_sink);
     return 0;
 }
 
 #else
-
-static const char *seed_dir;
-static int n_seeds;
-
-static void write_seed(const uint8_t *buf, size_t n)
-{
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/seed-%02d", seed_dir, n_seeds++);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(buf, 1, n, f) != n || fclose(f))
-        exit(1);
-}
 
 /* Serialises m for path into buf (freeing m). */
 static size_t serialise(lo_message m, const char *path, uint8_t *buf)
@@ -68,7 +35,7 @@ static size_t serialise(lo_message m, const char *path, uint8_t *buf)
 static void seed_message(lo_message m, const char *path)
 {
     uint8_t buf[512];
-    write_seed(buf, serialise(m, path, buf));
+    fuzz_write_seed(NULL, buf, serialise(m, path, buf));
 }
 
 static lo_message numbers(int n, const float *v)
@@ -98,22 +65,22 @@ int main(int argc, char **argv)
 {
     if (argc != 2)
         return 2;
-    seed_dir = argv[1];
+    fuzz_seed_dir = argv[1];
 
     vl_sample s = { .camera = 1, .pose = { .pos = { 1, 2, 1.5 }, .pan_deg = 30, .tilt_deg = -5 },
                     .fov_h_deg = 60 };
     uint8_t pose[256], lens[256];
     size_t n_pose = vl_osc_encode_pose(&s, pose, sizeof(pose));
-    write_seed(pose, n_pose);
+    fuzz_write_seed(NULL, pose, n_pose);
     s.fov_h_deg = 0;
-    write_seed(pose, vl_osc_encode_pose(&s, pose, sizeof(pose)));
+    fuzz_write_seed(NULL, pose, vl_osc_encode_pose(&s, pose, sizeof(pose)));
 
     lo_message m = lo_message_new();
     lo_message_add_int32(m, 1);
     lo_message_add_int32(m, 4096);
     lo_message_add_int32(m, 1000);
     size_t n_lens = serialise(m, "/volym/lens", lens);
-    write_seed(lens, n_lens);
+    fuzz_write_seed(NULL, lens, n_lens);
 
     m = lo_message_new();
     lo_message_add_int64(m, 2);
@@ -136,7 +103,7 @@ int main(int argc, char **argv)
     size_t n_outer = put_element(outer, bundle_header(outer), lens, n_lens);
     n_outer = put_element(outer, n_outer, pose, n_pose);
     n_outer = put_element(outer, n_outer, inner, n_inner);
-    write_seed(outer, n_outer);
+    fuzz_write_seed(NULL, outer, n_outer);
     return 0;
 }
 

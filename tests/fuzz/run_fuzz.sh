@@ -8,7 +8,7 @@
 # (UB aborts instead of being reported and skipped), runs it for SECONDS
 # seconds, and fails if any target fails. Each target is linked with only
 # the engine sources it needs, so the fuzzers do not depend on SDL or GL.
-# Exits 77 (meson's "skipped") when clang or libFuzzer is not installed.
+# Fails when clang or libFuzzer is missing: scripts/install-deps.sh installs them.
 set -euo pipefail
 
 if [ $# -ne 3 ]; then
@@ -24,8 +24,9 @@ mkdir -p "$out"
 if ! command -v "$cc" > /dev/null ||
    ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' |
      "$cc" -x c -fsanitize=fuzzer - -o "$out/probe" 2> /dev/null; then
-    echo "run_fuzz: $cc with libFuzzer is not available, skipping"
-    exit 77
+    echo "run_fuzz: $cc with libFuzzer is not available: install clang and" \
+         "libclang-rt-14-dev (./scripts/install-deps.sh does)" >&2
+    exit 1
 fi
 
 read -r -a deps <<< "$(pkg-config --cflags --libs liblo jansson)"
