@@ -174,6 +174,31 @@ grep -qE "dropped: [1-9][0-9]* wrong OSC arguments, [1-9][0-9]* unknown OSC addr
     || fail "oscbad: wrong arguments and unknown address not counted: $(grep datagrams "$T/oscbad.err")"
 same "$T/oscbad/wall-000000.png" "$T/fixed/wall-000000.png"
 
+echo "# g. two trackers at once: --camera 2 follows OSC camera 2, not FreeD camera 1"
+render --tracking freed://127.0.0.1:0 --tracking osc://127.0.0.1:0 --camera 2 --out "$T/two" 2>"$T/two.err" &
+pid=$!
+ports=""
+for _ in $(seq 100); do
+    ports=$(sed -n 's/.*listening on UDP port \([0-9]*\).*/\1/p' "$T/two.err" | tr '\n' ' ')
+    [ "$(echo $ports | wc -w)" = 2 ] && break
+    sleep 0.1
+done
+read -r freed_port osc_port <<<"$ports"
+if [ -n "${osc_port:-}" ]; then
+    "$SEND" 127.0.0.1 "$freed_port" 1 0.5 0.25 1.5 12.75 -4 0 50 1 &
+    send_pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        oscsend 127.0.0.1 "$osc_port" /volym/pose iffffff 2 0.5 0.25 1.5 12.5 -4 0 2>/dev/null
+        sleep 0.05
+    done
+    wait "$send_pid"
+else
+    fail "two: volym did not say both UDP ports"
+fi
+wait "$pid" || fail "two: render with two trackers failed"
+same "$T/two/wall-000000.png" "$T/fixed/wall-000000.png"
+[ "$(grep -c "tracker .*: .* datagrams" "$T/two.err")" = 2 ] || fail "two: not one counter line per tracker"
+
 echo "# h. render --take: poses interpolated from a recorded take, identical every time"
 printf '%s\n' '{"t": 0.0, "camera": 1, "x": 0.0, "y": 0.0, "z": 1.5, "pan": 0.0, "tilt": 0.0, "roll": 0.0}' \
     '{"t": 0.08, "camera": 1, "x": 0.5, "y": 0.0, "z": 1.5, "pan": 10.0, "tilt": 0.0, "roll": 0.0}' >"$T/take.jsonl"

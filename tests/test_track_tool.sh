@@ -138,12 +138,13 @@ listen() {
 finish() { wait "$PID" || { fail "$1 exited $?"; sed 's/^/    /' "$T/$1.err" >&2; }; }
 
 # sim_probe NAME SCHEME MOVE N [SIM_ARGS...]: probe --json --count N while sim
-# sends MOVE at 200 Hz; the probe's lines are left in NAME.out.
+# sends MOVE at 200 Hz to 127.0.0.1 (or $HOST); the probe's lines are left in
+# NAME.out.
 sim_probe() {
-    local name=$1 scheme=$2 move=$3 n=$4
+    local name=$1 scheme=$2 move=$3 n=$4 host=${HOST:-127.0.0.1}
     shift 4
-    listen "$name" probe --json --count "$n" --seconds 10 --from "$scheme://127.0.0.1:0" || return
-    "$VT" sim --to "$scheme://127.0.0.1:$PORT" --move "$move" --rate 200 --seconds 1 "$@" \
+    listen "$name" probe --json --count "$n" --seconds 10 --from "$scheme://$host:0" || return
+    "$VT" sim --to "$scheme://$host:$PORT" --move "$move" --rate 200 --seconds 1 "$@" \
         >"$T/$name.sim" 2>&1 &
     local sim=$!
     finish "$name"
@@ -167,6 +168,9 @@ d=$(echo "$last" | sed -n 's/.* \([0-9]*\) datagrams.*/\1/p')
 s=$(echo "$last" | sed -n 's/.* \([0-9]*\) samples.*/\1/p')
 [ -n "$d" ] && [ -n "$s" ] && [ "$d" -ge $((2 * s)) ] || fail "opentrackio: not segmented: '$last'"
 echo "$last" | grep -q "dropped" && fail "opentrackio: datagrams dropped: '$last'"
+# A multicast group as host: the probe joins it, sim sends to it.
+HOST=239.135.1.7 sim_probe mcast opentrackio pan 60
+check move "$T/mcast.out" pan 60 1
 sim_probe hand osc handheld 40
 check move "$T/hand.out" handheld 40 1
 has "$T/hand.sim" "sim: sent"
