@@ -130,7 +130,8 @@ void vl_otrk_parse(vl_otrk_parser *p, const uint8_t *buf, size_t len, const vl_t
 uint16_t vl_fletcher16(const uint8_t *data, size_t len);
 
 /* A sample as an OpenTrackIO JSON payload (NUL-terminated, caller frees).
- * sequence goes into timing.sequenceNumber. */
+ * sequence goes into timing.sequenceNumber. NULL when a value is not finite
+ * (JSON has no NaN). */
 char *vl_otrk_encode_json(const vl_sample *s, uint32_t sequence);
 
 /* Split a payload into datagrams of at most max_datagram bytes each (header
