@@ -228,15 +228,17 @@ check chan "$T/take.chan" "$T/take.jsonl" 50.0
 check chan "$T/stdout.chan" "$T/take.jsonl" 25.0
 
 echo "# f. errors"
-# usage_error DESC TEXT ARGS...: volym-track ARGS exits 2 and says TEXT.
-usage_error() {
-    local d=$1 text=$2 rc
-    shift 2
-    "$VT" "$@" >"$T/usage.out" 2>"$T/usage.err"
+# exits CODE DESC TEXT ARGS...: volym-track ARGS exits CODE and says TEXT.
+exits() {
+    local want=$1 d=$2 text=$3 rc
+    shift 3
+    "$VT" "$@" >"$T/exit.out" 2>"$T/exit.err"
     rc=$?
-    [ "$rc" = 2 ] || fail "$d: exited $rc, expected 2"
-    has "$T/usage.err" "$text"
+    [ "$rc" = "$want" ] || fail "$d: exited $rc, expected $want"
+    has "$T/exit.err" "$text"
 }
+# usage_error DESC TEXT ARGS...: exits 2 (a usage error) and says TEXT.
+usage_error() { exits 2 "$@"; }
 usage_error "no command" "usage: volym-track COMMAND"
 usage_error "unknown command" "unknown command 'bogus'" bogus
 usage_error "unknown option" "unknown option '--bogus'" sim --to freed://127.0.0.1:9 --bogus
@@ -249,15 +251,8 @@ usage_error "zoom alone" "--zoom and --focus go together" sim --to x --zoom 5
 usage_error "no take" "expected volym-track replay FILE" replay --to x
 usage_error "two takes" "unexpected argument" export a b --format csv
 usage_error "missing argument" "--count needs an argument" probe --from x --count
-# runtime DESC TEXT ARGS...: exits 1 and says TEXT.
-runtime() {
-    local d=$1 text=$2 rc
-    shift 2
-    "$VT" "$@" >"$T/rt.out" 2>"$T/rt.err"
-    rc=$?
-    [ "$rc" = 1 ] || fail "$d: exited $rc, expected 1"
-    has "$T/rt.err" "$text"
-}
+# runtime DESC TEXT ARGS...: exits 1 (a runtime error) and says TEXT.
+runtime() { exits 1 "$@"; }
 printf '{"t": 0, "camera": 1, "x": 0, "y": 0, "z": 0, "pan": 0, "tilt": 0, "roll": 0}\n{"t": 1}\n' >"$T/bad.jsonl"
 runtime "malformed take" "$T/bad.jsonl:2: expected a JSON object with numbers t, camera" \
     export "$T/bad.jsonl" --format csv
