@@ -464,8 +464,8 @@ static void test_parse_errors(void)
           "$.trackers[0].fov_deg: expected horizontal degrees from 1 to 170, got 0" },
         { TRACKERS("{\"url\":\"osc://:9000\",\"nodal_offset\":[0,11,0]}"),
           "$.trackers[0].nodal_offset: expected [right, forward, up] in metres, each from -10 to 10" },
-        { TRACKERS("{\"url\":\"osc://:9000\",\"smoothing\":true}"),
-          "$.trackers[0].smoothing: expected false or an object of min_cutoff_hz, beta, d_cutoff_hz, got true" },
+        { TRACKERS("{\"url\":\"osc://:9000\",\"smoothing\":\"on\"}"),
+          "$.trackers[0].smoothing: expected true, false or an object of min_cutoff_hz, beta, d_cutoff_hz, got \"on\"" },
         { TRACKERS("{\"url\":\"osc://:9000\",\"smoothing\":{\"min_cutoff_hz\":0}}"),
           "$.trackers[0].smoothing.min_cutoff_hz: expected a frequency in Hz above 0 and at most 100, got 0" },
         { TRACKERS("{\"url\":\"osc://:9000\",\"smoothing\":{\"bta\":1}}"),
@@ -696,7 +696,7 @@ static void test_lens_eval(void)
 static void test_tracker_json(void)
 {
     char err[512];
-    vl_stage *st = vl_stage_parse(TRACKERS(TRK_FULL "," TRK_MIN ",{\"url\":\"opentrackio://\",\"lens\":\"panasonic\"},"
+    vl_stage *st = vl_stage_parse(TRACKERS(TRK_FULL "," TRK_MIN ",{\"url\":\"opentrackio://\",\"lens\":\"panasonic\",\"smoothing\":true},"
                                            "{\"url\":\"osc://:9002\",\"smoothing\":{},"
                                            "\"lens\":{\"focus\":[[0,0.3],[5,1],[9,20]]}}"),
                                   "t.json", err, sizeof(err));
@@ -737,6 +737,8 @@ static void test_tracker_json(void)
     CHECK(!strcmp(c->lens.preset, "panasonic") && c->lens.zoom_fov.n == 2);
     CHECK(c->lens.zoom_fov.raw[0] == 0x555 && c->lens.zoom_fov.value[0] == 60 && c->lens.zoom_fov.value[1] == 6);
     CHECK(c->lens.focus_m.value[0] == 0.5 && c->lens.focus_m.value[1] == 1000);
+    /* smoothing: true is on with the defaults. */
+    CHECK(c->smoothing && c->min_cutoff_hz == 1 && c->beta == 0.5 && c->d_cutoff_hz == 1);
     /* An empty smoothing object turns it on with the defaults; a table
      * without a preset stands alone. */
     c = &st->trackers[3];

@@ -196,7 +196,7 @@ static const field tracker_fields[] = {
       .expect = "an object of offset, rotation, scale, axis_sign, angle_sign",
       .sub = transform_fields, .n_sub = COUNT(transform_fields) },
     { "smoothing", K_CUSTOM, 1, { 0 }, false,
-      .expect = "false or an object of min_cutoff_hz, beta, d_cutoff_hz" },
+      .expect = "true, false or an object of min_cutoff_hz, beta, d_cutoff_hz" },
     { "lens", K_CUSTOM, 1, { 0 }, false,
       .expect = "a lens preset name or an object of preset, wide_fov_deg, tele_fov_deg, near_m, far_m, "
                 "zoom, focus" },
@@ -599,15 +599,16 @@ static bool read_tracker(const ctx *c, const char *path, const json_t *obj, vl_t
     if (!read_fields(c, path, obj, tracker_fields, COUNT(tracker_fields), cfg))
         return false;
     char sub[FIELD_PATH_LEN];
-    /* Smoothing is off unless asked for; an object turns it on, with its
-     * keys overriding the One Euro defaults. */
+    /* Smoothing is off unless asked for; true turns it on with the One
+     * Euro defaults, an object with its keys overriding them. */
     const json_t *v = json_object_get(obj, "smoothing");
     if (v && !json_is_false(v)) {
         snprintf(sub, sizeof(sub), "%s.smoothing", path);
-        if (!json_is_object(v))
+        if (!json_is_object(v) && !json_is_true(v))
             return bad_value(c, sub, find_field(tracker_fields, COUNT(tracker_fields), "smoothing"), v);
         cfg->smoothing = true;
-        if (!read_fields(c, sub, v, smoothing_fields, COUNT(smoothing_fields), cfg))
+        if (json_is_object(v) &&
+            !read_fields(c, sub, v, smoothing_fields, COUNT(smoothing_fields), cfg))
             return false;
     }
     v = json_object_get(obj, "lens");
