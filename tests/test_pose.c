@@ -169,33 +169,51 @@ static void test_feed_predict_and_stale(void)
     vl_sample_buffer_destroy(b);
 }
 
-/* The delay moves t_ns back from the receive time, over real loopback. */
-static void test_tracker_delay(void)
+/* Wait (at most 2 s) until b holds n samples of camera 1; then the newest. */
+static bool wait_samples(vl_sample_buffer *b, uint64_t n, vl_sample *newest)
+{
+    int64_t until = vl_now_ns() + 2000 * MS;
+    while (vl_sample_buffer_count(b) < n && vl_now_ns() < until)
+        vl_sleep_until_ns(vl_now_ns() + MS);
+    return vl_sample_buffer_count(b) >= n && vl_sample_buffer_latest(b, 1, newest);
+}
+
+static void send_freed(int fd, int port, double x)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    uint8_t pkt[VL_FREED_D1_SIZE];
+    vl_sample s = sample_at(0, x, 0, 0, 0);
+    vl_freed_encode(&s, pkt);
+    CHECK(sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&sa, sizeof(sa)) == sizeof(pkt));
+}
+
+/* Through a real tracker over loopback: the delay moves t_ns back from the
+ * receive time; with smoothing on, a jump of 1 m is followed only part way. */
+static void test_tracker_delay_and_smoothing(void)
 {
     vl_tracker_config cfg;
     vl_tracker_config_default(&cfg, "freed://127.0.0.1:0");
     cfg.delay_ms = 40;
+    cfg.smoothing = true;
     vl_sample_buffer *b = vl_sample_buffer_create(0);
     vl_tracker *t = vl_tracker_open(&cfg, 3, b);
     CHECK(t != NULL);
     if (!t)
         return;
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)vl_tracker_port(t)),
-                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    uint8_t pkt[VL_FREED_D1_SIZE];
-    vl_sample s = sample_at(0, 1, 0, 0, 0);
-    vl_freed_encode(&s, pkt);
     int64_t sent = vl_now_ns();
-    CHECK(sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&sa, sizeof(sa)) == sizeof(pkt));
+    send_freed(fd, vl_tracker_port(t), 0);
     vl_sample r;
-    int64_t until = vl_now_ns() + 2000 * MS;
-    while (!vl_sample_buffer_latest(b, 1, &r) && vl_now_ns() < until)
-        vl_sleep_until_ns(vl_now_ns() + MS);
-    CHECK(vl_sample_buffer_latest(b, 1, &r));
+    CHECK(wait_samples(b, 1, &r));
     CHECK(r.t_ns == r.rx_ns - 40 * MS);
     CHECK(r.rx_ns >= sent && r.rx_ns - sent < 1000 * MS);
     CHECK(r.source == 3);
+    CHECK(r.pose.pos[0] == 0);
+    vl_sleep_until_ns(vl_now_ns() + 20 * MS);
+    send_freed(fd, vl_tracker_port(t), 1);
+    CHECK(wait_samples(b, 2, &r));
+    CHECK(r.pose.pos[0] > 0.01 && r.pose.pos[0] < 0.9);
     close(fd);
     vl_tracker_close(t);
     vl_sample_buffer_destroy(b);
@@ -311,7 +329,7 @@ int main(void)
     test_samples_at();
     test_buffer_at();
     test_feed_predict_and_stale();
-    test_tracker_delay();
+    test_tracker_delay_and_smoothing();
     test_one_euro();
     test_transform();
     return check_result("pose");
