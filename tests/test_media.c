@@ -1,0 +1,104 @@
+/* Plate frame selection: the source frame each stage frame shows, for
+ * mixed rates, speed, in/out points and loops, with no drift. */
+#include "media/media.h"
+#include "check.h"
+
+static const vl_rational R25 = { 25, 1 }, R50 = { 50, 1 }, R23976 = { 24000, 1001 };
+
+static vl_plate_timing timing(vl_rational rate, int64_t n_frames)
+{
+    return (vl_plate_timing){ .rate = rate, .n_frames = n_frames, .speed = { 1, 1 } };
+}
+
+static void test_same_and_double_rate(void)
+{
+    vl_plate_timing t = timing(R25, 1000);
+    for (int n = 0; n < 1000; n++)
+        CHECK(vl_plate_frame_at(&t, R25, n) == n);
+    CHECK(vl_plate_frame_at(&t, R25, 5000) == 999);      /* held at the end */
+    /* A 50 fps plate on a 25 fps stage shows every other frame. */
+    t = timing(R50, 0);
+    CHECK(vl_plate_frame_at(&t, R25, 0) == 0);
+    CHECK(vl_plate_frame_at(&t, R25, 1) == 2);
+    CHECK(vl_plate_frame_at(&t, R25, 12345) == 24690);
+}
+
+static void test_ntsc_on_pal(void)
+{
+    /* 23.976 on 25: exactly 24000 source frames in 25025 stage frames (1001
+     * s), each stage frame shows the frame whose interval holds its time,
+     * steps of 0 or 1, and after 10 minutes the count is exact. */
+    vl_plate_timing t = timing(R23976, 0);
+    int64_t prev = vl_plate_frame_at(&t, R25, 0), repeats = 0;
+    CHECK(prev == 0);
+    for (int64_t n = 1; n <= 25025; n++) {
+        int64_t f = vl_plate_frame_at(&t, R25, n);
+        CHECK(f - prev == 0 || f - prev == 1);
+        repeats += f == prev;
+        prev = f;
+    }
+    CHECK(prev == 24000);
+    CHECK(repeats == 1025);
+    CHECK(vl_plate_frame_at(&t, R25, 25) == 23);         /* 1 s = 23.976 frames */
+    CHECK(vl_plate_frame_at(&t, R25, 15000) == 14385);   /* 10 min = 14385.6 */
+    /* The reverse: 25 fps on a 23.976 stage skips one frame in 25. */
+    t = timing(R25, 0);
+    CHECK(vl_plate_frame_at(&t, R23976, 24000) == 25025);
+}
+
+static void test_loop_without_drift(void)
+{
+    /* A 10-minute loop of a 23.976 plate (14386 frames) on a 25 fps stage,
+     * after a week of stage frames: the frame is the exact time modulo the
+     * loop, computed here independently. */
+    vl_plate_timing t = timing(R23976, 14386);
+    t.loop = true;
+    int64_t week = 7LL * 24 * 3600 * 25;
+    for (int64_t n = week - 100; n <= week; n++) {
+        int64_t exact = n * 24000 / (25 * 1001);         /* fits int64 here */
+        CHECK(vl_plate_frame_at(&t, R25, n) == exact % 14386);
+    }
+    /* In and out points: frames 100 .. 199, looping and held. */
+    t = timing(R25, 1000);
+    t.in_frame = 100;
+    t.out_frame = 200;
+    t.loop = true;
+    CHECK(vl_plate_frame_at(&t, R25, 0) == 100);
+    CHECK(vl_plate_frame_at(&t, R25, 99) == 199);
+    CHECK(vl_plate_frame_at(&t, R25, 100) == 100);
+    CHECK(vl_plate_frame_at(&t, R25, 250) == 150);
+    t.loop = false;
+    CHECK(vl_plate_frame_at(&t, R25, 250) == 199);
+    /* An out point past the end is the end. */
+    t.out_frame = 5000;
+    CHECK(vl_plate_frame_at(&t, R25, 5000) == 999);
+}
+
+static void test_speed(void)
+{
+    vl_plate_timing t = timing(R25, 0);
+    t.speed = (vl_rational){ 1, 2 };
+    CHECK(vl_plate_frame_at(&t, R25, 0) == 0);
+    CHECK(vl_plate_frame_at(&t, R25, 1) == 0);
+    CHECK(vl_plate_frame_at(&t, R25, 3) == 1);
+    t.speed = (vl_rational){ 2, 1 };
+    CHECK(vl_plate_frame_at(&t, R25, 7) == 14);
+
+    vl_rational r;
+    CHECK(vl_speed_parse("0.5", &r) && r.num * 2 == r.den);
+    CHECK(vl_speed_parse("2", &r) && r.num == 2 && r.den == 1);
+    CHECK(vl_speed_parse("1/4", &r) && r.num == 1 && r.den == 4);
+    CHECK(!vl_speed_parse("0", &r));
+    CHECK(!vl_speed_parse("-1", &r));
+    CHECK(!vl_speed_parse("fast", &r));
+    CHECK(!vl_speed_parse(NULL, &r));
+}
+
+int main(void)
+{
+    test_same_and_double_rate();
+    test_ntsc_on_pal();
+    test_loop_without_drift();
+    test_speed();
+    return check_result("media");
+}
