@@ -3,6 +3,12 @@
 #include "media/media.h"
 #include "check.h"
 
+#include <libavutil/frame.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 static const vl_rational R25 = { 25, 1 }, R50 = { 50, 1 }, R23976 = { 24000, 1001 };
 
 static vl_plate_timing timing(vl_rational rate, int64_t n_frames)
@@ -94,8 +100,92 @@ static void test_speed(void)
     CHECK(!vl_speed_parse(NULL, &r));
 }
 
+#define SEC 1000000000LL
+
+/* The frame decoded for `want`, asking again while a seek back is under way. */
+static int64_t decoded_index(vl_plate *p, int64_t want, int *width)
+{
+    int64_t idx = -1;
+    for (int tries = 0; tries < 100 && idx < 0; tries++) {
+        const AVFrame *f = vl_plate_frame(p, want, SEC / 10, &idx);
+        *width = f ? f->width : 0;
+    }
+    return idx;
+}
+
+static void test_decode(const char *dir)
+{
+    char clip[512], cmd[1024];
+    snprintf(clip, sizeof(clip), "%s/clip.mp4", dir);
+    snprintf(cmd, sizeof(cmd), "ffmpeg -loglevel error -f lavfi -i testsrc=size=64x36:rate=25 "
+             "-frames:v 50 -c:v mpeg4 -g 10 -y %s", clip);
+    CHECK(system(cmd) == 0);
+    vl_plate *p = vl_plate_open(clip);
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    vl_plate_timing t = vl_plate_source_timing(p);
+    CHECK(t.rate.num == 25 && t.rate.den == 1 && t.n_frames == 50);
+    /* Every frame in order, each exactly the one asked for. */
+    int width, wrong = 0;
+    for (int i = 0; i < 50; i++)
+        wrong += decoded_index(p, i, &width) != i || width != 64;
+    CHECK(wrong == 0);
+    /* Past the end: the last frame, and the input says it ended. */
+    CHECK(decoded_index(p, 60, &width) == 49);
+    CHECK(vl_plate_get_stats(p).ended);
+    /* A loop back seeks: frame 5 again, then on from there. */
+    CHECK(decoded_index(p, 5, &width) == 5);
+    CHECK(decoded_index(p, 6, &width) == 6);
+    /* Skipping ahead drops the frames in between. */
+    CHECK(decoded_index(p, 17, &width) == 17);
+    CHECK(vl_plate_get_stats(p).errors == 0);
+    vl_plate_close(p);
+
+    /* A transport stream cut in half: the first frames play, then the last
+     * good frame is held and the plate says it ended. */
+    snprintf(cmd, sizeof(cmd), "ffmpeg -loglevel error -f lavfi -i testsrc=size=64x36:rate=25 "
+             "-frames:v 50 -c:v mpeg4 -g 10 -y %s/clip.ts && head -c 20000 %s/clip.ts > %s/half.ts",
+             dir, dir, dir);
+    CHECK(system(cmd) == 0);
+    snprintf(clip, sizeof(clip), "%s/half.ts", dir);
+    p = vl_plate_open(clip);
+    CHECK(p != NULL);
+    if (p) {
+        int64_t last = -1;
+        for (int i = 0; i < 50; i++)
+            last = decoded_index(p, i, &width);
+        CHECK(vl_plate_get_stats(p).ended);
+        CHECK(last > 0 && last < 49);
+        CHECK(width == 64);
+        vl_plate_close(p);
+    }
+}
+
+static void test_bad_inputs(const char *dir)
+{
+    char path[512];
+    CHECK(vl_plate_open("/nonexistent/plate.mp4") == NULL);
+    CHECK(vl_plate_open(NULL) == NULL);
+    snprintf(path, sizeof(path), "%s/text.mp4", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("this is not a video\n", f);
+        fclose(f);
+        CHECK(vl_plate_open(path) == NULL);
+    }
+}
+
 int main(void)
 {
+    char dir[] = "/tmp/volym-media-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    test_decode(dir);
+    test_bad_inputs(dir);
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
     test_same_and_double_rate();
     test_ntsc_on_pal();
     test_loop_without_drift();

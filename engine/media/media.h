@@ -3,8 +3,8 @@
  * function of the frame clock, so plate time never drifts and does not
  * depend on render speed), and the decoder that delivers those frames.
  *
- * (Issue 4, in progress: frame selection is done; the decoder thread, GPU
- * upload and the plate modes come next.)
+ * (Issue 4, in progress: frame selection and the decoder thread are done;
+ * GPU upload and the plate modes come next.)
  */
 #ifndef VL_MEDIA_H
 #define VL_MEDIA_H
@@ -34,5 +34,40 @@ int64_t vl_plate_frame_at(const vl_plate_timing *t, vl_rational stage_rate, int6
 /* The speed as a rational: "1", "2", "1/2", "0.5" (decimals to 1/1000).
  * False for zero, negative or garbage. */
 bool vl_speed_parse(const char *s, vl_rational *out);
+
+/* ---- decoding ------------------------------------------------------------- */
+
+struct AVFrame;
+
+/* A plate being decoded on its own thread, a few frames ahead of the one
+ * shown. */
+typedef struct vl_plate vl_plate;
+
+/* Open any input libavformat reads (file, image sequence, stream) and start
+ * decoding its best video stream. On failure logs one message (the input,
+ * what went wrong) and returns NULL. */
+vl_plate *vl_plate_open(const char *url);
+void vl_plate_close(vl_plate *p);
+
+/* The source's timing: rate, frame count (0 when unknown), speed 1, no
+ * loop, whole length. Callers set in/out, speed and loop on a copy. */
+vl_plate_timing vl_plate_source_timing(const vl_plate *p);
+
+/* The decoded frame numbered `frame` (vl_plate_frame_at), or the nearest
+ * earlier one decoded so far, waiting at most timeout_ns for the decoder.
+ * *index receives the frame number of what is returned. The frame stays
+ * valid until the next call. NULL before the first frame has decoded.
+ * Asking for a frame before the one shown (a loop) makes the decoder seek
+ * back; until it has, the old frame is returned with *index -1. */
+const struct AVFrame *vl_plate_frame(vl_plate *p, int64_t frame, int64_t timeout_ns,
+                                     int64_t *index);
+
+/* Counters: frames decoded, decode errors; true once the input has ended
+ * or broken (the last good frame stays available). */
+typedef struct vl_plate_stats {
+    uint64_t decoded, errors;
+    bool ended;
+} vl_plate_stats;
+vl_plate_stats vl_plate_get_stats(vl_plate *p);
 
 #endif

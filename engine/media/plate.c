@@ -1,0 +1,292 @@
+/* Plate decoding: libavformat + libavcodec on a thread of its own, a few
+ * frames ahead of the one shown. The reader asks for a frame number (from
+ * vl_plate_frame_at); frames before it are dropped, and asking for one
+ * before everything queued (a loop back to the in point) makes the thread
+ * seek. Frames stay in the decoder's format: conversion happens on the GPU. */
+#include "media/media.h"
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define LOG "media"
+#define QUEUE 8                 /* frames decoded ahead */
+/* This many decode errors in a row and the input counts as broken. */
+#define MAX_ERRORS_IN_A_ROW 100
+
+struct vl_plate {
+    char url[1024];
+    AVFormatContext *fmt;
+    AVCodecContext *dec;
+    AVPacket *pkt;
+    int stream;
+    AVRational time_base;
+    int64_t start_pts;
+    vl_rational rate;
+    int64_t n_frames;
+    pthread_t thread;
+    bool thread_started;
+
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    /* lock guards everything below */
+    AVFrame *queue[QUEUE];      /* decoded, ascending frame numbers */
+    int64_t queue_index[QUEUE];
+    int head, n;
+    AVFrame *shown;             /* the reader's frame */
+    int64_t shown_index;        /* -1: none yet */
+    int64_t seek_to;            /* frame number to seek to; -1: none */
+    bool stop, ended;
+    vl_plate_stats stats;
+};
+
+static const char *av_error(int err, char *buf, size_t n)
+{
+    av_strerror(err, buf, n);
+    return buf;
+}
+
+static bool open_input(vl_plate *p, const char *url)
+{
+    char e[128];
+    int err = avformat_open_input(&p->fmt, url, NULL, NULL);
+    if (err < 0) {
+        VL_ERR(LOG, "plate %s: cannot open: %s", url, av_error(err, e, sizeof(e)));
+        return false;
+    }
+    if ((err = avformat_find_stream_info(p->fmt, NULL)) < 0) {
+        VL_ERR(LOG, "plate %s: cannot read stream info: %s", url, av_error(err, e, sizeof(e)));
+        return false;
+    }
+    const AVCodec *codec = NULL;
+    p->stream = av_find_best_stream(p->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+    if (p->stream < 0 || !codec) {
+        VL_ERR(LOG, "plate %s: %s", url, p->stream == AVERROR_DECODER_NOT_FOUND ?
+               "no decoder for its video codec" : "no video stream");
+        return false;
+    }
+    AVStream *st = p->fmt->streams[p->stream];
+    p->dec = avcodec_alloc_context3(codec);
+    if (!p->dec || avcodec_parameters_to_context(p->dec, st->codecpar) < 0 ||
+        (err = avcodec_open2(p->dec, codec, NULL)) < 0) {
+        VL_ERR(LOG, "plate %s: cannot open the %s decoder", url, codec->name);
+        return false;
+    }
+    p->time_base = st->time_base;
+    p->start_pts = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
+    AVRational r = av_guess_frame_rate(p->fmt, st, NULL);
+    if (r.num <= 0 || r.den <= 0) {
+        VL_WARN(LOG, "plate %s: no frame rate in the file, taking 25", url);
+        r = (AVRational){ 25, 1 };
+    }
+    p->rate = (vl_rational){ r.num, r.den };
+    if (st->nb_frames > 0)
+        p->n_frames = st->nb_frames;
+    else if (st->duration > 0)
+        p->n_frames = av_rescale_q(st->duration, st->time_base, av_inv_q(r));
+    else if (p->fmt->duration > 0)
+        p->n_frames = av_rescale_q(p->fmt->duration, AV_TIME_BASE_Q, av_inv_q(r));
+    return true;
+}
+
+static int64_t frame_number(const vl_plate *p, const AVFrame *f)
+{
+    int64_t pts = f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp : f->pts;
+    if (pts == AV_NOPTS_VALUE)
+        return 0;
+    AVRational frame = { (int)p->rate.den, (int)p->rate.num };
+    return av_rescale_q_rnd(pts - p->start_pts, p->time_base, frame, AV_ROUND_NEAR_INF);
+}
+
+/* The next decoded frame into f: 0, AVERROR_EOF at the end, or another
+ * error (counted by the caller). Runs without the lock. */
+static int decode_next(vl_plate *p, AVFrame *f)
+{
+    for (;;) {
+        int err = avcodec_receive_frame(p->dec, f);
+        if (err != AVERROR(EAGAIN))
+            return err;
+        err = av_read_frame(p->fmt, p->pkt);
+        if (err == AVERROR_EOF) {
+            avcodec_send_packet(p->dec, NULL);      /* drain */
+            continue;
+        }
+        if (err < 0)
+            return err;
+        if (p->pkt->stream_index == p->stream)
+            err = avcodec_send_packet(p->dec, p->pkt);
+        av_packet_unref(p->pkt);
+        if (err < 0 && err != AVERROR(EAGAIN))
+            return err;
+    }
+}
+
+static void clear_queue(vl_plate *p)
+{
+    for (; p->n; p->n--, p->head = (p->head + 1) % QUEUE)
+        av_frame_unref(p->queue[p->head]);
+}
+
+static void seek(vl_plate *p, int64_t frame)
+{
+    AVRational fr = { (int)p->rate.den, (int)p->rate.num };
+    int64_t ts = p->start_pts + av_rescale_q(frame, fr, p->time_base);
+    if (av_seek_frame(p->fmt, p->stream, ts, AVSEEK_FLAG_BACKWARD) < 0)
+        av_seek_frame(p->fmt, -1, 0, AVSEEK_FLAG_BACKWARD | AVSEEK_FLAG_BYTE);
+    avcodec_flush_buffers(p->dec);
+}
+
+static void *decode_thread(void *arg)
+{
+    vl_plate *p = arg;
+    AVFrame *f = av_frame_alloc();
+    int errors_in_a_row = 0;
+    pthread_mutex_lock(&p->lock);
+    while (!p->stop) {
+        if (p->seek_to >= 0) {
+            int64_t to = p->seek_to;
+            p->seek_to = -1;
+            clear_queue(p);
+            p->ended = false;
+            pthread_mutex_unlock(&p->lock);
+            seek(p, to);
+            pthread_mutex_lock(&p->lock);
+            continue;
+        }
+        if (p->n == QUEUE || p->ended) {
+            pthread_cond_wait(&p->cond, &p->lock);
+            continue;
+        }
+        pthread_mutex_unlock(&p->lock);
+        int err = decode_next(p, f);
+        pthread_mutex_lock(&p->lock);
+        if (p->seek_to >= 0) {          /* decoded before a seek: stale */
+            av_frame_unref(f);
+            continue;
+        }
+        if (err == 0) {
+            errors_in_a_row = 0;
+            int slot = (p->head + p->n) % QUEUE;
+            av_frame_move_ref(p->queue[slot], f);
+            p->queue_index[slot] = frame_number(p, p->queue[slot]);
+            p->n++;
+            p->stats.decoded++;
+        } else if (err == AVERROR_EOF || ++errors_in_a_row >= MAX_ERRORS_IN_A_ROW) {
+            if (err != AVERROR_EOF)
+                VL_WARN(LOG, "plate %s: the stream is broken, keeping its last good frame", p->url);
+            p->ended = true;
+            p->stats.ended = true;
+        } else {
+            p->stats.errors++;
+        }
+        pthread_cond_broadcast(&p->cond);
+    }
+    pthread_mutex_unlock(&p->lock);
+    av_frame_free(&f);
+    return NULL;
+}
+
+vl_plate *vl_plate_open(const char *url)
+{
+    vl_plate *p = vl_xcalloc(1, sizeof(*p));
+    snprintf(p->url, sizeof(p->url), "%s", url ? url : "");
+    p->shown_index = -1;
+    p->seek_to = -1;
+    pthread_mutex_init(&p->lock, NULL);
+    /* Timed waits use absolute CLOCK_MONOTONIC times, as vl_now_ns does. */
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    p->pkt = av_packet_alloc();
+    p->shown = av_frame_alloc();
+    for (int i = 0; i < QUEUE; i++)
+        p->queue[i] = av_frame_alloc();
+    if (!url || !open_input(p, url))
+        goto fail;
+    if (pthread_create(&p->thread, NULL, decode_thread, p)) {
+        VL_ERR(LOG, "plate %s: cannot start the decoder thread", url);
+        goto fail;
+    }
+    p->thread_started = true;
+    VL_INFO(LOG, "plate %s: %dx%d %s at %lld/%lld fps, %lld frames", url, p->dec->width,
+            p->dec->height, p->dec->codec->name, (long long)p->rate.num, (long long)p->rate.den,
+            (long long)p->n_frames);
+    return p;
+fail:
+    vl_plate_close(p);
+    return NULL;
+}
+
+void vl_plate_close(vl_plate *p)
+{
+    if (!p)
+        return;
+    if (p->thread_started) {
+        pthread_mutex_lock(&p->lock);
+        p->stop = true;
+        pthread_cond_broadcast(&p->cond);
+        pthread_mutex_unlock(&p->lock);
+        pthread_join(p->thread, NULL);
+    }
+    for (int i = 0; i < QUEUE; i++)
+        av_frame_free(&p->queue[i]);
+    av_frame_free(&p->shown);
+    av_packet_free(&p->pkt);
+    avcodec_free_context(&p->dec);
+    avformat_close_input(&p->fmt);
+    pthread_cond_destroy(&p->cond);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+vl_plate_timing vl_plate_source_timing(const vl_plate *p)
+{
+    return (vl_plate_timing){ .rate = p->rate, .n_frames = p->n_frames, .speed = { 1, 1 } };
+}
+
+const AVFrame *vl_plate_frame(vl_plate *p, int64_t frame, int64_t timeout_ns, int64_t *index)
+{
+    int64_t deadline = vl_now_ns() + timeout_ns;
+    struct timespec ts = { (time_t)(deadline / VL_NS_PER_SEC), (long)(deadline % VL_NS_PER_SEC) };
+    pthread_mutex_lock(&p->lock);
+    /* Behind what is shown: a loop back. Seek, and until the decoder
+     * catches up keep showing what there is. */
+    if (p->shown_index > frame && p->seek_to < 0) {
+        p->seek_to = frame;
+        p->shown_index = -1;
+        pthread_cond_broadcast(&p->cond);
+    }
+    for (;;) {
+        /* Take every queued frame up to the one asked for; the last one
+         * taken is shown. */
+        while (p->n && p->queue_index[p->head] <= frame && p->seek_to < 0) {
+            av_frame_unref(p->shown);
+            av_frame_move_ref(p->shown, p->queue[p->head]);
+            p->shown_index = p->queue_index[p->head];
+            p->head = (p->head + 1) % QUEUE;
+            p->n--;
+            pthread_cond_broadcast(&p->cond);
+        }
+        bool past = p->n && p->seek_to < 0;     /* the next one is later */
+        if (p->shown_index == frame || past || (p->ended && p->seek_to < 0) ||
+            pthread_cond_timedwait(&p->cond, &p->lock, &ts))
+            break;
+    }
+    const AVFrame *f = p->shown->buf[0] ? p->shown : NULL;
+    *index = p->shown_index;
+    pthread_mutex_unlock(&p->lock);
+    return f;
+}
+
+vl_plate_stats vl_plate_get_stats(vl_plate *p)
+{
+    pthread_mutex_lock(&p->lock);
+    vl_plate_stats s = p->stats;
+    pthread_mutex_unlock(&p->lock);
+    return s;
+}
