@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <unistd.h>
 
 static int check_failures;
 static int check_count;
@@ -26,6 +27,29 @@ static int check_count;
                 __FILE__, __LINE__, #a, check_a_, #b, check_b_, (double)(tol)); \
     } \
 } while (0)
+
+/* stderr redirected into a temporary file, to check a logged message:
+ * int saved = capture_stderr(&tmp); ...; end_capture(tmp, saved, log, n). */
+static inline int capture_stderr(FILE **tmp)
+{
+    fflush(stderr);
+    int saved = dup(2);
+    *tmp = tmpfile();
+    dup2(fileno(*tmp), 2);
+    return saved;
+}
+
+/* Restore stderr and copy what was written into log (NUL-terminated). */
+static inline void end_capture(FILE *tmp, int saved, char *log, size_t n)
+{
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    rewind(tmp);
+    size_t len = fread(log, 1, n - 1, tmp);
+    log[len] = '\0';
+    fclose(tmp);
+}
 
 static inline int check_result(const char *name)
 {

@@ -523,18 +523,10 @@ static void test_limits(void)
 /* Run vl_stage_load with stderr captured, to check its one log line. */
 static vl_stage *load_captured(const char *path, char *log, size_t loglen)
 {
-    fflush(stderr);
-    int saved = dup(2);
-    FILE *tmp = tmpfile();
-    dup2(fileno(tmp), 2);
+    FILE *tmp;
+    int saved = capture_stderr(&tmp);
     vl_stage *st = vl_stage_load(path);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    rewind(tmp);
-    size_t n = fread(log, 1, loglen - 1, tmp);
-    log[n] = '\0';
-    fclose(tmp);
+    end_capture(tmp, saved, log, loglen);
     return st;
 }
 

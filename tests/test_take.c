@@ -28,20 +28,10 @@ static const char *write_take(const char *name, const char *text)
 /* vl_take_load with stderr captured into log (for the error message). */
 static vl_take *load_capturing(const char *path, char *log, size_t n)
 {
-    char log_path[256];
-    snprintf(log_path, sizeof(log_path), "%s/stderr.txt", dir);
-    fflush(stderr);
-    int saved = dup(2);
-    FILE *f = fopen(log_path, "w+");
-    dup2(fileno(f), 2);
+    FILE *tmp;
+    int saved = capture_stderr(&tmp);
     vl_take *take = vl_take_load(path);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    rewind(f);
-    size_t len = fread(log, 1, n - 1, f);
-    log[len] = '\0';
-    fclose(f);
+    end_capture(tmp, saved, log, n);
     return take;
 }
 
