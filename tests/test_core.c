@@ -54,6 +54,13 @@ int main(void)
     CHECK(vl_frame_time_ns(ntsc, 30000) == INT64_C(1001) * VL_NS_PER_SEC);
     vl_rational pal = { 25, 1 };
     CHECK(vl_frame_time_ns(pal, 15000) == 600 * VL_NS_PER_SEC);
+    /* A real-time loop keeps frame 10 until the clock is a whole period
+     * past it, then jumps to the frame the clock is in. */
+    int64_t t0 = 1000, p40 = 40000000;
+    CHECK(vl_frame_catch_up(pal, t0, 10, t0 + 10 * p40) == 10);
+    CHECK(vl_frame_catch_up(pal, t0, 10, t0 + 11 * p40) == 10);
+    CHECK(vl_frame_catch_up(pal, t0, 10, t0 + 11 * p40 + 1) == 11);
+    CHECK(vl_frame_catch_up(pal, t0, 10, t0 + 13 * p40 + 5) == 13);
     CHECK(vl_frame_period_ns(pal) == 40000000);
     /* Monotonic in n. */
     int mono = 1;

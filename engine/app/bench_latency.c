@@ -62,7 +62,12 @@ static double percentile(double *v, int n, double p)
 
 int vl_bench_latency(const vl_opts *o)
 {
+    /* The first second (50 frames) is warm-up, not measured. */
     int frames = o->frames ? o->frames : 500;
+    if (frames <= 100) {
+        VL_ERR(LOG, "bench latency: --frames must be over 100 (the first 50 are warm-up)");
+        return 1;
+    }
     vl_stage *stage = o->stage_path ? vl_stage_load(o->stage_path) : vl_stage_default();
     if (!stage)
         return 1;
@@ -97,12 +102,10 @@ int vl_bench_latency(const vl_opts *o)
     int64_t n = 0;
     int used = 0, late_frames = 0;      /* datagrams 0 .. used-1 are accounted for */
     for (int shown = 0; shown < frames; shown++, n++) {
+        int64_t next = vl_frame_catch_up(rate, t0, n, vl_now_ns());
+        late_frames += next != n;
+        n = next;
         int64_t deadline = t0 + vl_frame_time_ns(rate, n);
-        if (vl_now_ns() - deadline > period) {
-            late_frames++;
-            n += (vl_now_ns() - deadline) / period;
-            deadline = t0 + vl_frame_time_ns(rate, n);
-        }
         vl_sleep_until_ns(deadline);
         int64_t start = vl_now_ns();
         vl_sample smp;

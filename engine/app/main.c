@@ -267,15 +267,12 @@ static int run_main(const vl_opts *o, bool headless)
     unsigned *textures = vl_xcalloc(s.stage->n_outputs, sizeof(*textures));
     for (int i = 0; i < s.stage->n_outputs; i++)
         textures[i] = vl_renderer_canvas_texture(s.renderer, i);
-    int64_t t0 = vl_now_ns(), period = vl_frame_period_ns(rate);
+    int64_t t0 = vl_now_ns();
     int64_t n = 0, shown = 0, dropped = 0;
     for (; !o->frames || shown < o->frames; n++, shown++) {
-        int64_t behind = vl_now_ns() - (t0 + vl_frame_time_ns(rate, n));
-        if (behind > period) {
-            int64_t skip = behind / period;
-            n += skip;
-            dropped += skip;
-        }
+        int64_t next = vl_frame_catch_up(rate, t0, n, vl_now_ns());
+        dropped += next - n;
+        n = next;
         int64_t deadline = t0 + vl_frame_time_ns(rate, n);
         vl_sleep_until_ns(deadline);
         double t_sec = vl_frame_time_ns(rate, n) / 1e9;

@@ -113,6 +113,12 @@ int64_t vl_frame_period_ns(vl_rational rate)
     return rate.den * VL_NS_PER_SEC / rate.num;
 }
 
+int64_t vl_frame_catch_up(vl_rational rate, int64_t t0, int64_t n, int64_t now)
+{
+    int64_t behind = now - (t0 + vl_frame_time_ns(rate, n)), period = vl_frame_period_ns(rate);
+    return behind > period ? n + behind / period : n;
+}
+
 bool vl_rational_parse(const char *s, vl_rational *out)
 {
     static const struct { const char *text; vl_rational r; } ntsc[] = {

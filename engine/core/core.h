@@ -73,6 +73,11 @@ int64_t vl_frame_time_ns(vl_rational rate, int64_t n);
 /* Frame period in nanoseconds, rounded down. */
 int64_t vl_frame_period_ns(vl_rational rate);
 
+/* The frame a real-time loop should show next: n, or a later one when the
+ * clock (now, with frame 0 at t0) is already more than a whole period past
+ * frame n's time; the frames skipped are dropped to keep time. */
+int64_t vl_frame_catch_up(vl_rational rate, int64_t t0, int64_t n, int64_t now);
+
 /* Parse "25", "24000/1001", "29.97", "59.94", "23.976". The three NTSC
  * decimal spellings map to their exact x000/1001 rationals. Returns false on
  * anything else (zero, negative, garbage). */
