@@ -17,10 +17,10 @@ struct vl_gl {
 
 #include "shaders.h"
 
-static GLuint compile(const char *name, GLenum type, const char *src)
+static GLuint compile(const char *name, GLenum type, const char *const *src, int n)
 {
     GLuint s = glCreateShader(type);
-    glShaderSource(s, 1, &src, NULL);
+    glShaderSource(s, n, src, NULL);
     glCompileShader(s);
     GLint ok = 0;
     glGetShaderiv(s, GL_COMPILE_STATUS, &ok);
@@ -37,8 +37,13 @@ static GLuint compile(const char *name, GLenum type, const char *src)
 
 GLuint vl_gl_program(const char *name, const char *vert, const char *frag)
 {
-    GLuint vs = compile(name, GL_VERTEX_SHADER, vert);
-    GLuint fs = compile(name, GL_FRAGMENT_SHADER, frag);
+    return vl_gl_program_parts(name, vert, &frag, 1);
+}
+
+GLuint vl_gl_program_parts(const char *name, const char *vert, const char *const *frag, int n)
+{
+    GLuint vs = compile(name, GL_VERTEX_SHADER, &vert, 1);
+    GLuint fs = compile(name, GL_FRAGMENT_SHADER, frag, n);
     GLuint p = 0;
     if (vs && fs) {
         p = glCreateProgram();

@@ -8,6 +8,10 @@
 /* Compile and link a program. Returns 0 and logs the GLSL log on failure. */
 GLuint vl_gl_program(const char *name, const char *vert, const char *frag);
 
+/* The same with the fragment shader made of n parts compiled as one (the
+ * first holds the #version line): shared GLSL such as plate.glsl first. */
+GLuint vl_gl_program_parts(const char *name, const char *vert, const char *const *frag, int n);
+
 /* A colour texture (RGBA8, linear filtering, clamped) with a framebuffer
  * and, when depth is true, a depth renderbuffer. */
 typedef struct vl_target {

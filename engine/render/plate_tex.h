@@ -1,0 +1,48 @@
+/*
+ * Internal to render/: a decoded plate frame on the GPU. The frame's planes
+ * are uploaded as they are (YUV planes as one texture each, RGB(A) as one
+ * texture, 10-bit and up at 16 bits) through a ring of pixel buffer
+ * objects, and converted to RGB in the fragment shader with the stream's
+ * matrix (BT.601/709/2020) and range. shaders/plate.glsl declares
+ *
+ *     vec3 plate_sample(vec2 uv);   // uv (0,0) = top-left of the picture
+ *
+ * and the uniforms vl_plate_tex_bind sets. Until a frame has been uploaded
+ * (no media, a file that did not open) plate_sample draws a fallback
+ * pattern that nobody mistakes for a picture.
+ */
+#ifndef VL_PLATE_TEX_H
+#define VL_PLATE_TEX_H
+
+#include <GL/glew.h>
+#include <stdbool.h>
+
+struct AVFrame;
+
+typedef struct vl_plate_tex vl_plate_tex;
+
+vl_plate_tex *vl_plate_tex_create(void);
+void vl_plate_tex_destroy(vl_plate_tex *t);
+
+/* Upload a decoded frame. Formats the shader converts are uploaded plane
+ * by plane without touching a pixel on the CPU; anything else is converted
+ * once per frame with libswscale (logged once). False, with one message,
+ * when the frame cannot be shown; the previous picture stays. */
+bool vl_plate_tex_upload(vl_plate_tex *t, const struct AVFrame *f);
+
+/* True once a frame has been uploaded (otherwise the fallback pattern). */
+bool vl_plate_tex_ready(const vl_plate_tex *t);
+
+/* The picture's display aspect (width / height, sample aspect applied);
+ * 16/9 before the first frame. */
+double vl_plate_tex_aspect(const vl_plate_tex *t);
+
+/* Bind the plate's textures to texture units first_unit, first_unit + 1,
+ * ... (at most 3) and set plate.glsl's uniforms in `prog`, which must be
+ * in use (glUseProgram). */
+void vl_plate_tex_bind(const vl_plate_tex *t, GLuint prog, int first_unit);
+
+/* Shaders that sample a plate are built with vl_gl_program_parts, with
+ * vl_shader_plate_glsl (shaders.h; it holds the #version line) first. */
+
+#endif
