@@ -132,7 +132,7 @@ int main(void)
     vl_gl *gl = vl_gl_create(stage, true);
     vl_renderer_desc desc = { 0 };
     vl_renderer *r = gl ? vl_renderer_create(stage, &desc) : NULL;
-    vl_scene *scene = vl_scene_create("builtin:grid");
+    vl_scene *scene = vl_scene_create("builtin:grid", NULL);
     CHECK(r && scene);
     if (!r || !scene)
         return check_result("flood");

@@ -78,7 +78,7 @@ int main(void)
     };
     uint8_t *cam = malloc((size_t)CAM_W * CAM_H * 4), *ref = malloc((size_t)CAM_W * CAM_H * 4);
     for (int s = 0; s < 2; s++) {
-        vl_scene *scene = vl_scene_create(names[s]);
+        vl_scene *scene = vl_scene_create(names[s], NULL);
         CHECK(scene != NULL);
         if (!scene)
             continue;
@@ -103,7 +103,7 @@ int main(void)
      * camera looks at the left of the wall, so the two rightmost panel
      * columns (canvas x >= 1600) are outside its frustum. */
     {
-        vl_scene *grid = vl_scene_create("builtin:grid");
+        vl_scene *grid = vl_scene_create("builtin:grid", NULL);
         const vl_output *o = &stage->outputs[0];
         size_t n = (size_t)o->width * o->height * 4;
         uint8_t *a = malloc(n), *b = malloc(n);
@@ -141,7 +141,7 @@ int main(void)
     vl_stage *wc = vl_stage_load(path);
     CHECK(wc != NULL);
     vl_renderer *rc = wc ? vl_renderer_create(wc, NULL) : NULL;
-    vl_scene *grid = vl_scene_create("builtin:grid");
+    vl_scene *grid = vl_scene_create("builtin:grid", NULL);
     if (rc && grid) {
         const vl_pose up[] = { { { 0, 1.0, 1.6 }, 0, 25, 0 }, { { 0.8, 0.5, 1.5 }, -15, 35, 5 } };
         for (int i = 0; i < 2; i++) {

@@ -65,8 +65,8 @@ int vl_bench_main(const vl_opts *o)
         goto done;
     vl_renderer_desc desc = { .inner_width = o->inner_w, .inner_height = o->inner_h };
     r = vl_renderer_create(stage, &desc);
-    grid = vl_scene_create("builtin:grid");
-    fell = vl_scene_create("builtin:fell");
+    grid = vl_scene_create("builtin:grid", NULL);
+    fell = vl_scene_create("builtin:fell", NULL);
     if (!r || !grid || !fell)
         goto done;
 

@@ -75,7 +75,7 @@ int vl_bench_latency(const vl_opts *o)
     vl_gl *gl = vl_gl_create(stage, true);
     vl_renderer_desc desc = { .inner_width = o->inner_w, .inner_height = o->inner_h };
     vl_renderer *r = gl ? vl_renderer_create(stage, &desc) : NULL;
-    vl_scene *scene = vl_scene_create("builtin:grid");
+    vl_scene *scene = vl_scene_create("builtin:grid", NULL);
     vl_sample_buffer *buf = vl_sample_buffer_create(0);
     vl_tracker_config cfg;
     vl_tracker_config_default(&cfg, "freed://127.0.0.1:0");

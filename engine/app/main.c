@@ -125,7 +125,7 @@ static bool session_open(session *s, const vl_opts *o, bool headless)
     s->gl = vl_gl_create(s->stage, headless);
     if (!s->gl)
         return false;
-    s->scene = vl_scene_create(o->scene);
+    s->scene = vl_scene_create(o->scene, NULL);
     if (!s->scene)
         return false;
     vl_renderer_desc desc = { .inner_width = o->inner_w, .inner_height = o->inner_h };

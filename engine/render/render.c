@@ -274,7 +274,7 @@ static bool draw_outer(vl_renderer *r, vl_scene *scene, double t_sec)
                             fw[0] * up[1] - fw[1] * up[0] };
         float view[16];
         view_matrix(right, up, fw, eye, view);
-        vl_scene_draw(scene, view, proj, eyef, t_sec);
+        vl_scene_draw(scene, view, proj, eyef, t_sec, true);
     }
 
     glDisable(GL_DEPTH_TEST);
@@ -376,7 +376,7 @@ void vl_renderer_frame(vl_renderer *r, vl_scene *scene, const vl_camera *cam, do
     glBindFramebuffer(GL_FRAMEBUFFER, r->inner.fbo);
     glViewport(0, 0, iw, ih);
     glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
-    vl_scene_draw(scene, view, proj, eye, t_sec);
+    vl_scene_draw(scene, view, proj, eye, t_sec, true);
 
     /* Pass 2: copy the outer content, then draw the facets clipped to the
      * inner frustum over it. Only pixels inside the frustum are shaded. */
@@ -466,7 +466,7 @@ void vl_renderer_reference_view(vl_renderer *r, vl_scene *scene, const vl_camera
     vl_camera_proj_matrix(cam, 1.0, proj);
     vl_target_bind(&r->view);
     glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
-    vl_scene_draw(scene, view, proj, eye, t_sec);
+    vl_scene_draw(scene, view, proj, eye, t_sec, true);
     vl_gl_read_rgba(cam->width, cam->height, true, rgba);
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
 }

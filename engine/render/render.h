@@ -56,18 +56,31 @@ bool vl_gl_poll(vl_gl *gl);
 
 typedef struct vl_scene vl_scene;
 
-/* "builtin:grid" or "builtin:fell". Unknown names: NULL and one message
- * listing the known ones. */
-vl_scene *vl_scene_create(const char *name);
+/* Where a model file stands on stage: scaled, then turned by pan, tilt,
+ * roll (degrees, the camera convention), then moved to pos (metres). */
+typedef struct vl_placement {
+    double pos[3];
+    double pan_deg, tilt_deg, roll_deg;
+    double scale;               /* 0 is taken as 1 */
+} vl_placement;
+
+/* "builtin:grid", "builtin:fell", or a model file assimp reads (glTF 2.0
+ * .gltf/.glb, OBJ): Y-up metres as glTF defines them, turned to stage axes
+ * (the model's front, +Z, faces the stage origin) and placed by `place`
+ * (NULL: at the origin, scale 1). Unknown builtins and files that do not
+ * load: NULL and one message. */
+vl_scene *vl_scene_create(const char *name, const vl_placement *place);
 void vl_scene_destroy(vl_scene *s);
 
 /* True when the scene changes with time (the outer cube must be redrawn). */
 bool vl_scene_animated(const vl_scene *s);
 
 /* Draw the scene into the bound framebuffer (depth test on) as seen through
- * view/proj from eye (stage metres), at scene time t_sec. */
+ * view/proj from eye (stage metres), at scene time t_sec. With sky false
+ * only the geometry is drawn (alpha 1) and the background is left as the
+ * caller cleared it: a plate shows there. */
 void vl_scene_draw(vl_scene *s, const float view[16], const float proj[16],
-                   const float eye[3], double t_sec);
+                   const float eye[3], double t_sec, bool sky);
 
 /* ---- the renderer ------------------------------------------------------- */
 

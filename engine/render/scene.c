@@ -233,8 +233,9 @@ struct vl_scene {
     int n_vertices;
 };
 
-vl_scene *vl_scene_create(const char *name)
+vl_scene *vl_scene_create(const char *name, const vl_placement *place)
 {
+    (void)place;
     const scene_info *info = NULL;
     for (size_t i = 0; i < sizeof(scenes) / sizeof(scenes[0]); i++)
         if (!strcmp(scenes[i].name, name))
@@ -289,7 +290,7 @@ void vl_scene_destroy(vl_scene *s)
 bool vl_scene_animated(const vl_scene *s) { return s->info->animated; }
 
 void vl_scene_draw(vl_scene *s, const float view[16], const float proj[16],
-                   const float eye[3], double t_sec)
+                   const float eye[3], double t_sec, bool sky)
 {
     /* The sky needs only the view rotation: directions, not points. */
     mat4 rot, vp, inv;
@@ -298,13 +299,15 @@ void vl_scene_draw(vl_scene *s, const float view[16], const float proj[16],
     glm_mat4_mul((vec4 *)proj, rot, vp);
     glm_mat4_inv(vp, inv);
 
-    glDisable(GL_DEPTH_TEST);
-    glDepthMask(GL_FALSE);
-    glUseProgram(s->sky_prog);
-    glUniformMatrix4fv(glGetUniformLocation(s->sky_prog, "u_inv_viewproj"), 1, GL_FALSE, inv[0]);
-    glUniform1f(glGetUniformLocation(s->sky_prog, "u_time"), (float)t_sec);
-    glBindVertexArray(s->sky_vao);
-    glDrawArrays(GL_TRIANGLES, 0, 3);
+    if (sky) {
+        glDisable(GL_DEPTH_TEST);
+        glDepthMask(GL_FALSE);
+        glUseProgram(s->sky_prog);
+        glUniformMatrix4fv(glGetUniformLocation(s->sky_prog, "u_inv_viewproj"), 1, GL_FALSE, inv[0]);
+        glUniform1f(glGetUniformLocation(s->sky_prog, "u_time"), (float)t_sec);
+        glBindVertexArray(s->sky_vao);
+        glDrawArrays(GL_TRIANGLES, 0, 3);
+    }
 
     glEnable(GL_DEPTH_TEST);
     glDepthMask(GL_TRUE);
