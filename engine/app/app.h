@@ -6,13 +6,23 @@
 
 #define VL_MAX_CLI_TRACKERS 8
 
-enum vl_mode { VL_MODE_RUN, VL_MODE_RENDER, VL_MODE_BENCH, VL_MODE_BENCH_LATENCY };
+enum vl_mode { VL_MODE_RUN, VL_MODE_RENDER, VL_MODE_BENCH, VL_MODE_BENCH_LATENCY,
+               VL_MODE_BENCH_PLATE };
 
 typedef struct vl_opts {
     enum vl_mode mode;
     bool demo;                  /* no arguments at all: the demo */
     const char *stage_path;     /* NULL: the built-in stage */
-    const char *scene;
+    const char *scene;          /* NULL: builtin:fell, or none behind a plate */
+    double scene_place[7];      /* --scene-place x,y,z[,pan,tilt,roll[,scale]] */
+    int n_scene_place;
+    const char *plate;          /* --plate FILE|URL */
+    int plate_mode;             /* enum vl_plate_mode */
+    double plate_rotate[3];     /* yaw, pitch, roll */
+    double plate_screen[3];     /* flat: distance, width, centre height */
+    int plate_in, plate_out;    /* source frames; out 0: the end */
+    const char *plate_speed;
+    bool plate_once;            /* hold the last frame instead of looping */
     vl_pose pose;
     bool pose_given;
     double fov_h_deg;
@@ -39,7 +49,11 @@ int vl_opts_parse(vl_opts *opts, int argc, char **argv);
  * point behind the wall, a pure function of t_sec. */
 vl_pose vl_demo_pose(double t_sec);
 
+/* The benchmarks' stage: one curved section filling a 1920x1080 canvas. */
+struct vl_stage *vl_bench_stage(void);
+
 int vl_bench_main(const vl_opts *opts);
 int vl_bench_latency(const vl_opts *opts);
+int vl_bench_plate(const vl_opts *opts);
 
 #endif

@@ -15,7 +15,7 @@
 
 /* A 1920x1080 canvas filled by one curved section: 16 x 9 panels of
  * 500 mm at 120 px, 3 degrees per column, 4 m out. */
-static vl_stage *bench_stage(void)
+vl_stage *vl_bench_stage(void)
 {
     vl_stage *st = vl_stage_default();
     vl_section *s = &st->sections[0];
@@ -56,7 +56,7 @@ static double time_frames(vl_renderer *r, vl_scene *scene, int frames, int warmu
 int vl_bench_main(const vl_opts *o)
 {
     int frames = o->frames ? o->frames : 60;
-    vl_stage *stage = bench_stage();
+    vl_stage *stage = vl_bench_stage();
     vl_gl *gl = vl_gl_create(stage, true);
     vl_renderer *r = NULL;
     vl_scene *grid = NULL, *fell = NULL;

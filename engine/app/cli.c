@@ -3,6 +3,7 @@
  * (the way mpv's option tables and FFmpeg's AVOptions do).
  */
 #include "app.h"
+#include "media/media.h"
 
 #include <errno.h>
 #include <math.h>
@@ -11,13 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum opt_type { OPT_FLAG, OPT_STRING, OPT_URL, OPT_INT, OPT_DOUBLE, OPT_POSE, OPT_SIZE, OPT_VIEW };
+enum opt_type { OPT_FLAG, OPT_STRING, OPT_URL, OPT_INT, OPT_DOUBLE, OPT_POSE, OPT_SIZE, OPT_VIEW,
+                OPT_NUMBERS, OPT_PLATE_MODE };
 
 typedef struct opt_def {
     const char *name;
     enum opt_type type;
     size_t offset;              /* into vl_opts */
-    double min, max;            /* for numbers */
+    double min, max;            /* for numbers; OPT_NUMBERS: how many */
     const char *arg;            /* argument name in --help */
     const char *help;
 } opt_def;
@@ -26,7 +28,16 @@ typedef struct opt_def {
 
 static const opt_def opt_table[] = {
     { "stage", OPT_STRING, OFF(stage_path), 0, 0, "FILE", "stage JSON (default: the built-in curved wall)" },
-    { "scene", OPT_STRING, OFF(scene), 0, 0, "NAME", "builtin:fell (default) or builtin:grid" },
+    { "scene", OPT_STRING, OFF(scene), 0, 0, "FILE|builtin:NAME", "a glTF (.gltf/.glb) or OBJ model, builtin:fell (default without a plate) or builtin:grid" },
+    { "scene-place", OPT_NUMBERS, OFF(scene_place), 3, 7, "X,Y,Z[,PAN,TILT,ROLL[,SCALE]]", "where the model stands: metres, degrees, scale (default 0,0,0,0,0,0,1)" },
+    { "plate", OPT_STRING, OFF(plate), 0, 0, "FILE|URL", "a video plate: any file, image sequence or stream libavformat reads" },
+    { "plate-mode", OPT_PLATE_MODE, OFF(plate_mode), 0, 0, "equirect|flat|wall", "360 at infinity (default), a screen in the scene, or straight onto the canvas" },
+    { "plate-rotate", OPT_NUMBERS, OFF(plate_rotate), 3, 3, "YAW,PITCH,ROLL", "turn the 360 plate or the flat screen, degrees (default 0,0,0)" },
+    { "plate-screen", OPT_NUMBERS, OFF(plate_screen), 3, 3, "DIST,WIDTH,HEIGHT", "flat: screen distance, width and centre height in metres (default 12,16,2)" },
+    { "plate-in", OPT_INT, OFF(plate_in), 0, 1e9, "FRAME", "first source frame played (default 0)" },
+    { "plate-out", OPT_INT, OFF(plate_out), 1, 1e9, "FRAME", "play up to this source frame, exclusive (default: the end)" },
+    { "plate-speed", OPT_STRING, OFF(plate_speed), 0, 0, "S", "playback speed: 1, 0.5, 2, 1/2 ... (default 1)" },
+    { "plate-once", OPT_FLAG, OFF(plate_once), 0, 0, NULL, "hold the last frame at the out point instead of looping" },
     { "pose", OPT_POSE, OFF(pose), 0, 0, "X,Y,Z,PAN,TILT,ROLL", "fixed camera pose, metres and degrees (default 0,0,1.5,0,0,0)" },
     { "fov", OPT_DOUBLE, OFF(fov_h_deg), 1, 170, "H_DEG", "camera horizontal field of view in degrees (default 50)" },
     { "tracking", OPT_URL, 0, 0, 0, "URL", "camera pose from a tracker (repeatable): freed://[addr]:port, osc://[addr]:port, opentrackio://[addr][:port]" },
@@ -46,13 +57,14 @@ static const opt_def opt_table[] = {
 
 static void usage(FILE *f)
 {
-    fputs("usage: volym [run|render|bench [latency]] [options]\n"
+    fputs("usage: volym [run|render|bench [latency|plate]] [options]\n"
           "  volym            the demo: default stage, builtin:fell, a simulated camera move;\n"
           "                   windows with a display, PNG files without one\n"
           "  volym run        real-time playback to the stage outputs\n"
           "  volym render     headless, deterministic frames to PNG files\n"
           "  volym bench      frame cost against a plain textured pass\n"
-          "  volym bench latency  tracking datagram -> frame latency at 50 fps over loopback\n\noptions:\n", f);
+          "  volym bench latency  tracking datagram -> frame latency at 50 fps over loopback\n"
+          "  volym bench plate    --plate FILE decoded and reprojected as fast as it goes\n\noptions:\n", f);
     for (size_t i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++) {
         const opt_def *o = &opt_table[i];
         char left[64];
@@ -62,22 +74,25 @@ static void usage(FILE *f)
     fputs("  --help, --version\n", f);
 }
 
-static bool parse_doubles(const char *s, double *v, int n)
+/* Up to max comma-separated numbers; the count, or -1 on garbage. */
+static int parse_list(const char *s, double *v, int max)
 {
-    const char *p = s;
-    for (int i = 0; i < n; i++) {
+    int n = 0;
+    for (const char *p = s;; p++) {
         char *end;
         errno = 0;
-        v[i] = strtod(p, &end);
-        if (errno || end == p || !isfinite(v[i]))
-            return false;
-        if (i < n - 1 && *end != ',')
-            return false;
-        p = end + (i < n - 1);
-        if (i == n - 1 && *end)
-            return false;
+        if (n == max)
+            return -1;
+        v[n] = strtod(p, &end);
+        if (errno || end == p || !isfinite(v[n]))
+            return -1;
+        n++;
+        p = end;
+        if (!*p)
+            return n;
+        if (*p != ',')
+            return -1;
     }
-    return true;
 }
 
 static bool set_option(vl_opts *opts, const opt_def *o, const char *arg)
@@ -112,7 +127,7 @@ static bool set_option(vl_opts *opts, const opt_def *o, const char *arg)
     }
     case OPT_DOUBLE: {
         double v;
-        if (!parse_doubles(arg, &v, 1) || v < o->min || v > o->max) {
+        if (parse_list(arg, &v, 1) != 1 || v < o->min || v > o->max) {
             fprintf(stderr, "volym: --%s: expected a number from %g to %g, got '%s'\n",
                     o->name, o->min, o->max, arg);
             return false;
@@ -122,7 +137,7 @@ static bool set_option(vl_opts *opts, const opt_def *o, const char *arg)
     }
     case OPT_POSE: {
         double v[6];
-        if (!parse_doubles(arg, v, 6)) {
+        if (parse_list(arg, v, 6) != 6) {
             fprintf(stderr, "volym: --%s: expected six numbers x,y,z,pan,tilt,roll "
                     "(metres, degrees), got '%s'\n", o->name, arg);
             return false;
@@ -144,6 +159,28 @@ static bool set_option(vl_opts *opts, const opt_def *o, const char *arg)
         wh[1] = h;
         return true;
     }
+    case OPT_NUMBERS: {
+        double *v = (double *)(base + o->offset);
+        int n = parse_list(arg, v, (int)o->max);
+        if (n < o->min) {
+            fprintf(stderr, "volym: --%s: expected %s (numbers separated by commas), got '%s'\n",
+                    o->name, o->arg, arg);
+            return false;
+        }
+        if (o->offset == OFF(scene_place))
+            opts->n_scene_place = n;
+        return true;
+    }
+    case OPT_PLATE_MODE: {
+        static const char *const modes[] = { "equirect", "flat", "wall" };
+        for (int m = 0; m < 3; m++)
+            if (!strcmp(arg, modes[m])) {
+                *(int *)(base + o->offset) = m;
+                return true;
+            }
+        fprintf(stderr, "volym: --plate-mode: expected equirect, flat or wall, got '%s'\n", arg);
+        return false;
+    }
     case OPT_VIEW:
         if (!strcmp(arg, "camera")) {
             opts->view_camera = true;
@@ -162,7 +199,8 @@ int vl_opts_parse(vl_opts *opts, int argc, char **argv)
 {
     *opts = (vl_opts){
         .mode = VL_MODE_RUN,
-        .scene = "builtin:fell",
+        .scene_place = { 0, 0, 0, 0, 0, 0, 1 },
+        .plate_screen = { 12, 16, 2 },
         .pose = { { 0, 0, 1.5 }, 0, 0, 0 },
         .fov_h_deg = 50,
         .camera_id = -1,
@@ -179,6 +217,9 @@ int vl_opts_parse(vl_opts *opts, int argc, char **argv)
             opts->mode = VL_MODE_RENDER;
         else if (!strcmp(argv[i], "bench") && i + 1 < argc && !strcmp(argv[i + 1], "latency")) {
             opts->mode = VL_MODE_BENCH_LATENCY;
+            i++;
+        } else if (!strcmp(argv[i], "bench") && i + 1 < argc && !strcmp(argv[i + 1], "plate")) {
+            opts->mode = VL_MODE_BENCH_PLATE;
             i++;
         } else if (!strcmp(argv[i], "bench"))
             opts->mode = VL_MODE_BENCH;
@@ -221,6 +262,17 @@ int vl_opts_parse(vl_opts *opts, int argc, char **argv)
     }
     if ((opts->pose_given != 0) + (opts->n_tracking > 0) + (opts->take != NULL) > 1) {
         fprintf(stderr, "volym: --pose, --tracking and --take each set the camera: give one\n");
+        return -1;
+    }
+    vl_rational speed;
+    if (opts->plate_speed && !vl_speed_parse(opts->plate_speed, &speed)) {
+        fprintf(stderr, "volym: --plate-speed: expected a positive number or fraction "
+                "(1, 0.5, 1/2), got '%s'\n", opts->plate_speed);
+        return -1;
+    }
+    if (opts->plate_out && opts->plate_out <= opts->plate_in) {
+        fprintf(stderr, "volym: --plate-out (%d) must come after --plate-in (%d)\n",
+                opts->plate_out, opts->plate_in);
         return -1;
     }
     if (opts->take && opts->mode != VL_MODE_RENDER) {

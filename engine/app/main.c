@@ -5,6 +5,7 @@
  * canvases go.
  */
 #include "app.h"
+#include "media/media.h"
 #include "render/render.h"
 #include "stage/stage.h"
 #include "track/track.h"
@@ -65,6 +66,11 @@ typedef struct session {
     vl_sample_buffer *samples;
     vl_feed feed;
     vl_take *take;
+    vl_plate *plate;            /* NULL with --plate: it did not open (fallback pattern) */
+    vl_plate_timing plate_timing;
+    int64_t plate_index;        /* source frame on the GPU; -1 none */
+    int64_t plate_late;         /* frames shown with an older picture than due */
+    bool plate_failed;
     uint8_t *pixels;            /* readback buffer, big enough for any picture */
 } session;
 
@@ -76,6 +82,7 @@ static void session_close(session *s)
     free(s->trackers);
     vl_sample_buffer_destroy(s->samples);
     vl_take_free(s->take);
+    vl_plate_close(s->plate);
     vl_renderer_destroy(s->renderer);
     vl_scene_destroy(s->scene);
     vl_gl_destroy(s->gl);
@@ -114,6 +121,81 @@ static bool open_trackers(session *s, const vl_opts *o)
     return true;
 }
 
+/* --scene, or builtin:fell when there is neither a scene nor a plate. A
+ * model that does not load stops `render`; a running show goes on with
+ * builtin:grid. */
+static bool open_scene(session *s, const vl_opts *o)
+{
+    const char *name = o->scene ? o->scene : o->plate ? NULL : "builtin:fell";
+    if (!name)
+        return true;
+    const double *p = o->scene_place;
+    vl_placement place = { { p[0], p[1], p[2] }, p[3], p[4], p[5], p[6] };
+    s->scene = vl_scene_create(name, &place);
+    if (!s->scene && o->mode == VL_MODE_RUN && !o->demo) {
+        VL_WARN(LOG, "showing builtin:grid instead of %s", name);
+        s->scene = vl_scene_create("builtin:grid", NULL);
+    }
+    return s->scene != NULL;
+}
+
+/* A plate that does not open is not fatal: the show goes on with the
+ * fallback pattern where the plate would be (the message says why). */
+static void open_plate(session *s, const vl_opts *o)
+{
+    vl_plate_view view = { .mode = o->plate_mode, .yaw_deg = o->plate_rotate[0],
+                           .pitch_deg = o->plate_rotate[1], .roll_deg = o->plate_rotate[2],
+                           .distance_m = o->plate_screen[0], .width_m = o->plate_screen[1],
+                           .centre_z_m = o->plate_screen[2] };
+    vl_renderer_set_plate(s->renderer, &view);
+    s->plate_index = -1;
+    s->plate = vl_plate_open(o->plate);
+    if (!s->plate) {
+        s->plate_failed = true;
+        VL_WARN(LOG, "showing the fallback pattern instead of the plate");
+        return;
+    }
+    vl_plate_timing *t = &s->plate_timing;
+    *t = vl_plate_source_timing(s->plate);
+    t->in_frame = o->plate_in;
+    t->out_frame = o->plate_out;
+    t->loop = !o->plate_once;
+    if (o->plate_speed)
+        vl_speed_parse(o->plate_speed, &t->speed);
+}
+
+/* The plate picture due at stage frame n onto the GPU, waiting at most
+ * timeout_ns for the decoder; a late frame keeps the older picture. */
+static void update_plate(session *s, int64_t n, int64_t timeout_ns)
+{
+    if (!s->plate)
+        return;
+    int64_t due = vl_plate_frame_at(&s->plate_timing, s->stage->rate, n), got;
+    const struct AVFrame *f = vl_plate_frame(s->plate, due, timeout_ns, &got);
+    if (f && got >= 0 && got != s->plate_index) {
+        if (!vl_renderer_plate_frame(s->renderer, f))
+            s->plate_failed = true;
+        s->plate_index = got;
+    }
+    if (got != due && !vl_plate_get_stats(s->plate).ended)
+        s->plate_late++;
+}
+
+static void report_plate(session *s, const vl_opts *o)
+{
+    if (!o->plate)
+        return;
+    if (!s->plate) {
+        VL_INFO(LOG, "plate %s: did not open; the fallback pattern was shown", o->plate);
+        return;
+    }
+    vl_plate_stats st = vl_plate_get_stats(s->plate);
+    VL_INFO(LOG, "plate %s: %llu frames decoded, %llu decode errors, %lld shown late%s", o->plate,
+            (unsigned long long)st.decoded, (unsigned long long)st.errors,
+            (long long)s->plate_late,
+            st.broken ? "; the stream broke, its last good frame was held" : "");
+}
+
 static bool session_open(session *s, const vl_opts *o, bool headless)
 {
     *s = (session){ 0 };
@@ -125,13 +207,14 @@ static bool session_open(session *s, const vl_opts *o, bool headless)
     s->gl = vl_gl_create(s->stage, headless);
     if (!s->gl)
         return false;
-    s->scene = vl_scene_create(o->scene, NULL);
-    if (!s->scene)
+    if (!open_scene(s, o))
         return false;
     vl_renderer_desc desc = { .inner_width = o->inner_w, .inner_height = o->inner_h };
     s->renderer = vl_renderer_create(s->stage, &desc);
     if (!s->renderer)
         return false;
+    if (o->plate)
+        open_plate(s, o);
     if (!open_trackers(s, o))
         return false;
     size_t most = (size_t)o->camera_w * o->camera_h;
@@ -230,6 +313,7 @@ static int render_main(vl_opts *o, bool announce)
     for (int n = 0; n < o->frames; n++) {
         double t_sec = vl_frame_time_ns(s.stage->rate, n) / 1e9;
         vl_camera cam = frame_camera(&s, o, n, vl_now_ns());
+        update_plate(&s, n, 10 * VL_NS_PER_SEC);      /* offline: every frame exact */
         vl_renderer_frame(s.renderer, s.scene, &cam, t_sec);
         if (!write_frame(&s, o, &cam, t_sec, n))
             goto done;
@@ -237,6 +321,7 @@ static int render_main(vl_opts *o, bool announce)
     double secs = (vl_now_ns() - t0) / 1e9;
     VL_INFO(LOG, "rendered %d frame%s in %.1f s", o->frames, o->frames == 1 ? "" : "s", secs);
     report_trackers(&s);
+    report_plate(&s, o);
     if (announce) {
         char *abs = realpath(o->out_dir, NULL);
         printf("volym: no display, so the demo rendered %d frames headless into %s/ "
@@ -245,7 +330,8 @@ static int render_main(vl_opts *o, bool announce)
                o->frames, abs ? abs : o->out_dir, s.stage->outputs[0].name);
         free(abs);
     }
-    ret = 0;
+    /* The frames were written (with the fallback pattern): say so. */
+    ret = s.plate_failed;
 done:
     session_close(&s);
     return ret;
@@ -261,7 +347,9 @@ static int run_main(const vl_opts *o, bool headless)
     if (!session_open(&s, o, headless))
         goto done;
     vl_rational rate = s.stage->rate;
-    VL_INFO(LOG, "running %s on %s at %lld/%lld fps%s; Esc or q quits", o->scene,
+    VL_INFO(LOG, "running %s%s%s on %s at %lld/%lld fps%s; Esc or q quits",
+            o->plate ? o->plate : "", o->plate && s.scene ? " with " : "",
+            s.scene ? (o->scene ? o->scene : "builtin:fell") : "",
             o->stage_path ? o->stage_path : "the built-in stage",
             (long long)rate.num, (long long)rate.den, headless ? " (headless)" : "");
     unsigned *textures = vl_xcalloc(s.stage->n_outputs, sizeof(*textures));
@@ -277,6 +365,7 @@ static int run_main(const vl_opts *o, bool headless)
         vl_sleep_until_ns(deadline);
         double t_sec = vl_frame_time_ns(rate, n) / 1e9;
         vl_camera cam = frame_camera(&s, o, n, deadline);
+        update_plate(&s, n, vl_frame_period_ns(rate) / 4);
         vl_renderer_frame(s.renderer, s.scene, &cam, t_sec);
         if (!vl_gl_present(s.gl, textures, s.stage->n_outputs))
             break;
@@ -285,6 +374,7 @@ static int run_main(const vl_opts *o, bool headless)
     VL_INFO(LOG, "%lld frames shown, %lld dropped to keep time", (long long)shown,
             (long long)dropped);
     report_trackers(&s);
+    report_plate(&s, o);
     ret = 0;
 done:
     session_close(&s);
@@ -308,6 +398,8 @@ int main(int argc, char **argv)
         return vl_bench_main(&o);
     if (o.mode == VL_MODE_BENCH_LATENCY)
         return vl_bench_latency(&o);
+    if (o.mode == VL_MODE_BENCH_PLATE)
+        return vl_bench_plate(&o);
     if (o.mode == VL_MODE_RENDER)
         return render_main(&o, false);
     bool headless = o.headless || !has_display();

@@ -3,8 +3,7 @@
  * function of the frame clock, so plate time never drifts and does not
  * depend on render speed), and the decoder that delivers those frames.
  *
- * (Issue 4, in progress: frame selection and the decoder thread are done;
- * GPU upload and the plate modes come next.)
+ * The decoded frames go to the GPU as they are (render/plate_tex.c).
  */
 #ifndef VL_MEDIA_H
 #define VL_MEDIA_H
@@ -62,11 +61,12 @@ vl_plate_timing vl_plate_source_timing(const vl_plate *p);
 const struct AVFrame *vl_plate_frame(vl_plate *p, int64_t frame, int64_t timeout_ns,
                                      int64_t *index);
 
-/* Counters: frames decoded, decode errors; true once the input has ended
- * or broken (the last good frame stays available). */
+/* Counters: frames decoded, decode errors; ended once the input has ended
+ * or broken, broken when it stopped on errors rather than at its end (the
+ * last good frame stays available either way). */
 typedef struct vl_plate_stats {
     uint64_t decoded, errors;
-    bool ended;
+    bool ended, broken;
 } vl_plate_stats;
 vl_plate_stats vl_plate_get_stats(vl_plate *p);
 

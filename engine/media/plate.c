@@ -70,6 +70,12 @@ static bool open_input(vl_plate *p, const char *url)
     }
     AVStream *st = p->fmt->streams[p->stream];
     p->dec = avcodec_alloc_context3(codec);
+    /* All cores, frame and slice threads: a 4K H.264 plate needs both
+     * cores of a small laptop (the frames decoded ahead hide the delay). */
+    if (p->dec) {
+        p->dec->thread_count = 0;
+        p->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+    }
     if (!p->dec || avcodec_parameters_to_context(p->dec, st->codecpar) < 0 ||
         (err = avcodec_open2(p->dec, codec, NULL)) < 0) {
         VL_ERR(LOG, "plate %s: cannot open the %s decoder", url, codec->name);
@@ -175,10 +181,11 @@ static void *decode_thread(void *arg)
             p->n++;
             p->stats.decoded++;
         } else if (err == AVERROR_EOF || ++errors_in_a_row >= MAX_ERRORS_IN_A_ROW) {
-            if (err != AVERROR_EOF)
+            if (err != AVERROR_EOF) {
                 VL_WARN(LOG, "plate %s: the stream is broken, keeping its last good frame", p->url);
+                p->stats.broken = true;
+            }
             p->ended = true;
-            p->stats.ended = true;
         } else {
             p->stats.errors++;
         }
@@ -287,6 +294,7 @@ vl_plate_stats vl_plate_get_stats(vl_plate *p)
 {
     pthread_mutex_lock(&p->lock);
     vl_plate_stats s = p->stats;
+    s.ended = p->ended;
     pthread_mutex_unlock(&p->lock);
     return s;
 }

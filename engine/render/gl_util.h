@@ -27,6 +27,10 @@ void vl_target_bind(const vl_target *t);
  * row 0 the top of the picture (GL reads bottom-up). */
 void vl_gl_read_rgba(int w, int h, bool flip, unsigned char *rgba);
 
+/* For sky.vert: the inverse of proj x (view without its translation), which
+ * turns a pixel into its stage direction. */
+void vl_sky_matrix(const float view[16], const float proj[16], float inv[16]);
+
 /* An empty VAO for attribute-less full-screen triangles. */
 GLuint vl_gl_empty_vao(void);
 

@@ -5,11 +5,14 @@
  */
 #include "render.h"
 #include "gl_util.h"
+#include "plate_tex.h"
 #include "shaders.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cglm/cglm.h>
 
 #define LOG "render"
 #define NEAR_M 0.05
@@ -32,7 +35,7 @@ struct vl_renderer {
     vl_stage *stage;
     vl_renderer_desc desc;
     output_state *outputs;
-    GLuint canvas_prog, outer_prog, wall_prog, blit_prog;
+    GLuint canvas_prog, outer_prog, wall_prog, blit_prog, backdrop_prog;
     GLuint empty_vao;
     vl_target inner;            /* allocated at the largest size; drawn in its corner */
     vl_target view;             /* camera / reference view, resized on demand */
@@ -41,6 +44,11 @@ struct vl_renderer {
     int outer_size;             /* cube face size in pixels */
     double outer_time;          /* scene time the cube was drawn for */
     const vl_scene *outer_scene;
+    bool outer_sky;             /* the cube was drawn with the scene's sky */
+    bool outer_stale;           /* the outer canvases need drawing again */
+    vl_plate_tex *plate_tex;
+    bool has_plate;
+    vl_plate_view plate;
 };
 
 /* A view matrix from an eye position and its axes. GL eye space: x = image
@@ -95,6 +103,15 @@ static void mat4_mul(const float a[16], const float b[16], float out[16])
                 s += a[k * 4 + r] * b[c * 4 + k];
             out[c * 4 + r] = s;
         }
+}
+
+void vl_sky_matrix(const float view[16], const float proj[16], float inv[16])
+{
+    mat4 rot, vp;
+    glm_mat4_copy((vec4 *)view, rot);
+    rot[3][0] = rot[3][1] = rot[3][2] = 0.0f;
+    glm_mat4_mul((vec4 *)proj, rot, vp);
+    glm_mat4_inv(vp, (vec4 *)inv);
 }
 
 /* Two triangles per column facet: a facet is flat, so stage positions
@@ -178,18 +195,31 @@ static bool outer_init(vl_renderer *r, int size)
     return ok;
 }
 
+/* A program whose fragment shader can see the plate: plate.glsl and
+ * backdrop.glsl come before its own body. */
+static GLuint plate_program(const char *name, const char *vert, const char *body)
+{
+    const char *parts[] = { vl_shader_plate_glsl, vl_shader_backdrop_glsl, body };
+    return vl_gl_program_parts(name, vert, parts, 3);
+}
+
 vl_renderer *vl_renderer_create(const vl_stage *stage, const vl_renderer_desc *desc)
 {
     vl_renderer *r = vl_xcalloc(1, sizeof(*r));
     r->stage = vl_stage_copy(stage);
     r->desc = desc ? *desc : (vl_renderer_desc){ 0 };
     r->outer_time = NAN;
-    r->canvas_prog = vl_gl_program("canvas", vl_shader_canvas_vert, vl_shader_canvas_frag);
-    r->outer_prog = vl_gl_program("outer", vl_shader_canvas_vert, vl_shader_outer_frag);
+    r->canvas_prog = plate_program("canvas", vl_shader_canvas_vert, vl_shader_canvas_frag);
+    r->outer_prog = plate_program("outer", vl_shader_canvas_vert, vl_shader_outer_frag);
+    r->backdrop_prog = plate_program("backdrop", vl_shader_sky_vert, vl_shader_backdrop_view_frag);
     r->wall_prog = vl_gl_program("wall_view", vl_shader_wall_view_vert, vl_shader_wall_view_frag);
     r->blit_prog = vl_gl_program("blit", vl_shader_blit_vert, vl_shader_blit_frag);
-    if (!r->canvas_prog || !r->outer_prog || !r->wall_prog || !r->blit_prog)
+    if (!r->canvas_prog || !r->outer_prog || !r->backdrop_prog || !r->wall_prog || !r->blit_prog)
         goto fail;
+    r->plate_tex = vl_plate_tex_create();
+    /* Scenes are drawn over a transparent black clear, so a plate can show
+     * through wherever they leave the background (premultiplied alpha). */
+    glClearColor(0, 0, 0, 0);
     r->empty_vao = vl_gl_empty_vao();
     r->outputs = vl_xcalloc(stage->n_outputs, sizeof(*r->outputs));
     for (int i = 0; i < stage->n_outputs; i++) {
@@ -222,6 +252,8 @@ void vl_renderer_destroy(vl_renderer *r)
     vl_target_free(&r->bench[0]);
     vl_target_free(&r->bench[1]);
     outer_free(r);
+    vl_plate_tex_destroy(r->plate_tex);
+    glDeleteProgram(r->backdrop_prog);
     glDeleteProgram(r->canvas_prog);
     glDeleteProgram(r->outer_prog);
     glDeleteProgram(r->wall_prog);
@@ -241,10 +273,65 @@ static bool ensure_target(vl_target *t, int w, int h, bool depth)
     return vl_target_init(t, w, h, depth);
 }
 
-/* The outer content: the scene from the outer eye into a cube map, one
- * 90-degree face at a time, with GL's cube-face orientations so a lookup
- * by stage direction finds the right texel. */
-static bool draw_outer(vl_renderer *r, vl_scene *scene, double t_sec)
+/* The plate's textures on units 1.. (unit 0 is the scene's) and
+ * backdrop.glsl's uniforms, for the program in use. */
+static void bind_backdrop(const vl_renderer *r, GLuint prog)
+{
+    const vl_plate_view *v = &r->plate;
+    int mode = !r->has_plate ? 0 : v->mode == VL_PLATE_EQUIRECT ? 1 : v->mode == VL_PLATE_FLAT ? 2 : 0;
+    vl_basis b = vl_basis_from_ptr(v->yaw_deg, v->pitch_deg, v->roll_deg);
+    /* Rows: a stage direction dotted with the plate's own axes. */
+    float rot[9], centre[3], right[3], up[3];
+    double half_w = v->width_m / 2, half_h = half_w / vl_plate_tex_aspect(r->plate_tex);
+    for (int i = 0; i < 3; i++) {
+        rot[i] = (float)b.right[i];
+        rot[3 + i] = (float)b.forward[i];
+        rot[6 + i] = (float)b.up[i];
+        centre[i] = (float)(v->distance_m * b.forward[i] + (i == 2 ? v->centre_z_m : 0));
+        right[i] = (float)(half_w * b.right[i]);
+        up[i] = (float)(half_h * b.up[i]);
+    }
+    glUniform1i(glGetUniformLocation(prog, "u_backdrop"), mode);
+    glUniformMatrix3fv(glGetUniformLocation(prog, "u_plate_rot"), 1, GL_TRUE, rot);
+    glUniform3fv(glGetUniformLocation(prog, "u_screen_centre"), 1, centre);
+    glUniform3fv(glGetUniformLocation(prog, "u_screen_right"), 1, right);
+    glUniform3fv(glGetUniformLocation(prog, "u_screen_up"), 1, up);
+    vl_plate_tex_bind(r->plate_tex, prog, 1);
+}
+
+void vl_plate_equirect_uv(const vl_plate_view *v, const double dir[3], double uv[2])
+{
+    vl_basis b = vl_basis_from_ptr(v->yaw_deg, v->pitch_deg, v->roll_deg);
+    double p[3] = { 0, 0, 0 };
+    for (int i = 0; i < 3; i++) {
+        p[0] += b.right[i] * dir[i];
+        p[1] += b.forward[i] * dir[i];
+        p[2] += b.up[i] * dir[i];
+    }
+    double len = sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2]);
+    uv[0] = 0.5 + atan2(p[0], p[1]) / (2 * M_PI);
+    uv[1] = 0.5 - asin(fmin(fmax(p[2] / len, -1.0), 1.0)) / M_PI;
+}
+
+void vl_renderer_set_plate(vl_renderer *r, const vl_plate_view *view)
+{
+    r->has_plate = view != NULL;
+    if (view)
+        r->plate = *view;
+    r->outer_stale = true;
+}
+
+bool vl_renderer_plate_frame(vl_renderer *r, const struct AVFrame *f)
+{
+    r->outer_stale = true;
+    return vl_plate_tex_upload(r->plate_tex, f);
+}
+
+/* The scene from the outer eye into a cube map, one 90-degree face at a
+ * time, with GL's cube-face orientations so a lookup by stage direction
+ * finds the right texel. Without its sky (a plate behind) the background
+ * stays transparent. */
+static bool draw_cube(vl_renderer *r, vl_scene *scene, double t_sec, bool sky)
 {
     /* An animated scene redraws the cube every frame: a smaller one keeps
      * that affordable on a CPU, and the camera never films the outer. */
@@ -274,14 +361,28 @@ static bool draw_outer(vl_renderer *r, vl_scene *scene, double t_sec)
                             fw[0] * up[1] - fw[1] * up[0] };
         float view[16];
         view_matrix(right, up, fw, eye, view);
-        vl_scene_draw(scene, view, proj, eyef, t_sec, true);
+        vl_scene_draw(scene, view, proj, eyef, t_sec, sky);
     }
+    r->outer_time = t_sec;
+    r->outer_scene = scene;
+    r->outer_sky = sky;
+    return true;
+}
 
+/* The outer content of every canvas: the cube (when there is a scene) over
+ * the plate, both seen from the outer eye. Drawn again only when one of
+ * them changes, as the camera does not enter into it. */
+static void draw_outer_canvases(vl_renderer *r, bool has_scene)
+{
+    const double *eye = r->stage->frustum.outer_eye;
+    float eyef[3] = { (float)eye[0], (float)eye[1], (float)eye[2] };
     glDisable(GL_DEPTH_TEST);
     glUseProgram(r->outer_prog);
     glUniform1i(glGetUniformLocation(r->outer_prog, "u_clip_inner"), 0);
+    glUniform1i(glGetUniformLocation(r->outer_prog, "u_has_scene"), has_scene);
     glUniform3fv(glGetUniformLocation(r->outer_prog, "u_outer_eye"), 1, eyef);
     glUniform1i(glGetUniformLocation(r->outer_prog, "u_outer"), 0);
+    bind_backdrop(r, r->outer_prog);
     glActiveTexture(GL_TEXTURE0);
     glBindTexture(GL_TEXTURE_CUBE_MAP, r->outer_cube);
     for (int i = 0; i < r->stage->n_outputs; i++) {
@@ -294,9 +395,7 @@ static bool draw_outer(vl_renderer *r, vl_scene *scene, double t_sec)
         glDrawArrays(GL_TRIANGLES, 0, o->n_vertices);
     }
     glBindVertexArray(0);
-    r->outer_time = t_sec;
-    r->outer_scene = scene;
-    return true;
+    r->outer_stale = false;
 }
 
 /* Signed area of a quad in NDC (shoelace). */
@@ -349,58 +448,91 @@ static void inner_size(const vl_renderer *r, const float vp[16], int max_w, int 
     *h = (int)fmin(fmax(ceil(tw / aspect), 16), max_h);
 }
 
+/* Pass 1: the scene from the tracked camera into the inner target, with
+ * its sky unless a plate is behind it. *iw x *ih gets the part drawn. */
+static void draw_inner(vl_renderer *r, vl_scene *scene, const float eye[3], double t_sec,
+                       const float view[16], const float proj[16], const float vp[16],
+                       int *iw, int *ih)
+{
+    if (!r->desc.inner_width)
+        inner_size(r, vp, *iw, *ih, iw, ih);
+    glBindFramebuffer(GL_FRAMEBUFFER, r->inner.fbo);
+    glViewport(0, 0, *iw, *ih);
+    glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
+    vl_scene_draw(scene, view, proj, eye, t_sec, !r->has_plate);
+}
+
 void vl_renderer_frame(vl_renderer *r, vl_scene *scene, const vl_camera *cam, double t_sec)
 {
+    bool wall = r->has_plate && r->plate.mode == VL_PLATE_WALL;
+    if (wall)
+        scene = NULL;           /* the plate alone, untracked */
+    if (!scene && !r->has_plate)
+        return;
     double scale = 1.0 + r->stage->frustum.overscan;
     int max_w = (int)lround(cam->width * scale), max_h = (int)lround(cam->height * scale);
     if (r->desc.inner_width) {
         max_w = r->desc.inner_width;
         max_h = r->desc.inner_height;
     }
-    if (!ensure_target(&r->inner, max_w, max_h, true))
-        return;
-
-    /* A static scene's outer content never changes: draw it once. */
-    if ((r->outer_scene != scene || (vl_scene_animated(scene) && r->outer_time != t_sec)) &&
-        !draw_outer(r, scene, t_sec))
-        return;
-
     float view[16], proj[16], vp[16];
     float eye[3] = { (float)cam->pose.pos[0], (float)cam->pose.pos[1], (float)cam->pose.pos[2] };
     vl_camera_view_matrix(&cam->pose, view);
     vl_camera_proj_matrix(cam, scale, proj);
     mat4_mul(proj, view, vp);
     int iw = max_w, ih = max_h;
-    if (!r->desc.inner_width)
-        inner_size(r, vp, max_w, max_h, &iw, &ih);
-    glBindFramebuffer(GL_FRAMEBUFFER, r->inner.fbo);
-    glViewport(0, 0, iw, ih);
-    glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
-    vl_scene_draw(scene, view, proj, eye, t_sec, true);
+    if (scene) {
+        if (!ensure_target(&r->inner, max_w, max_h, true))
+            return;
+        /* A static scene's cube never changes: draw it once. */
+        bool sky = !r->has_plate;
+        if (r->outer_scene != scene || r->outer_sky != sky ||
+            (vl_scene_animated(scene) && r->outer_time != t_sec)) {
+            if (!draw_cube(r, scene, t_sec, sky))
+                return;
+            r->outer_stale = true;
+        }
+        draw_inner(r, scene, eye, t_sec, view, proj, vp, &iw, &ih);
+    } else if (r->outer_scene) {
+        r->outer_scene = NULL;
+        r->outer_stale = true;
+    }
+    if (r->outer_stale && !wall)
+        draw_outer_canvases(r, scene != NULL);
 
     /* Pass 2: copy the outer content, then draw the facets clipped to the
-     * inner frustum over it. Only pixels inside the frustum are shaded. */
+     * inner frustum over it. Only pixels inside the frustum are shaded.
+     * (Wall mode: the plate over the whole canvas, nothing clipped.) */
+    GLuint prog = r->canvas_prog;
     glDisable(GL_DEPTH_TEST);
-    glUseProgram(r->canvas_prog);
-    glUniform1i(glGetUniformLocation(r->canvas_prog, "u_clip_inner"), 1);
-    glUniformMatrix4fv(glGetUniformLocation(r->canvas_prog, "u_inner_viewproj"), 1, GL_FALSE, vp);
-    glUniform2f(glGetUniformLocation(r->canvas_prog, "u_inner_scale"),
-                (float)iw / max_w, (float)ih / max_h);
-    glUniform2f(glGetUniformLocation(r->canvas_prog, "u_inner_clamp"),
+    glUseProgram(prog);
+    glUniform1i(glGetUniformLocation(prog, "u_clip_inner"), !wall);
+    glUniform1i(glGetUniformLocation(prog, "u_wall"), wall);
+    glUniform1i(glGetUniformLocation(prog, "u_has_scene"), scene != NULL);
+    glUniform3fv(glGetUniformLocation(prog, "u_eye"), 1, eye);
+    glUniformMatrix4fv(glGetUniformLocation(prog, "u_inner_viewproj"), 1, GL_FALSE, vp);
+    glUniform2f(glGetUniformLocation(prog, "u_inner_scale"), (float)iw / max_w, (float)ih / max_h);
+    glUniform2f(glGetUniformLocation(prog, "u_inner_clamp"),
                 (iw - 0.5f) / max_w, (ih - 0.5f) / max_h);
-    glUniform1i(glGetUniformLocation(r->canvas_prog, "u_inner"), 0);
+    glUniform1i(glGetUniformLocation(prog, "u_inner"), 0);
+    bind_backdrop(r, prog);
     glActiveTexture(GL_TEXTURE0);
     glBindTexture(GL_TEXTURE_2D, r->inner.tex);
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 4 && !wall; k++)
         glEnable(GL_CLIP_DISTANCE0 + k);
     for (int i = 0; i < r->stage->n_outputs; i++) {
         output_state *o = &r->outputs[i];
         int w = o->canvas.width, h = o->canvas.height;
-        glBindFramebuffer(GL_READ_FRAMEBUFFER, o->outer.fbo);
-        glBindFramebuffer(GL_DRAW_FRAMEBUFFER, o->canvas.fbo);
-        glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
-        vl_target_bind(&o->canvas);
-        glUniform2f(glGetUniformLocation(r->canvas_prog, "u_canvas_size"), (float)w, (float)h);
+        if (wall) {
+            vl_target_bind(&o->canvas);
+            glClear(GL_COLOR_BUFFER_BIT);
+        } else {
+            glBindFramebuffer(GL_READ_FRAMEBUFFER, o->outer.fbo);
+            glBindFramebuffer(GL_DRAW_FRAMEBUFFER, o->canvas.fbo);
+            glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
+            vl_target_bind(&o->canvas);
+        }
+        glUniform2f(glGetUniformLocation(prog, "u_canvas_size"), (float)w, (float)h);
         glBindVertexArray(o->vao);
         glDrawArrays(GL_TRIANGLES, 0, o->n_vertices);
     }
@@ -433,7 +565,6 @@ void vl_renderer_camera_view(vl_renderer *r, const vl_camera *cam, uint8_t *rgba
     vl_camera_view_matrix(&cam->pose, view);
     vl_camera_proj_matrix(cam, 1.0, proj);
     vl_target_bind(&r->view);
-    glClearColor(0, 0, 0, 0);
     glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
     glEnable(GL_DEPTH_TEST);
     glUseProgram(r->wall_prog);
@@ -451,7 +582,6 @@ void vl_renderer_camera_view(vl_renderer *r, const vl_camera *cam, uint8_t *rgba
     }
     glBindVertexArray(0);
     vl_gl_read_rgba(cam->width, cam->height, true, rgba);
-    glClearColor(0, 0, 0, 1);
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
 }
 
@@ -466,7 +596,21 @@ void vl_renderer_reference_view(vl_renderer *r, vl_scene *scene, const vl_camera
     vl_camera_proj_matrix(cam, 1.0, proj);
     vl_target_bind(&r->view);
     glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
-    vl_scene_draw(scene, view, proj, eye, t_sec, true);
+    if (r->has_plate && r->plate.mode != VL_PLATE_WALL) {
+        /* The plate first, as a sky: each pixel's direction from the eye. */
+        float inv[16];
+        vl_sky_matrix(view, proj, inv);
+        glDisable(GL_DEPTH_TEST);
+        glUseProgram(r->backdrop_prog);
+        glUniformMatrix4fv(glGetUniformLocation(r->backdrop_prog, "u_inv_viewproj"), 1, GL_FALSE, inv);
+        glUniform3fv(glGetUniformLocation(r->backdrop_prog, "u_eye"), 1, eye);
+        bind_backdrop(r, r->backdrop_prog);
+        glBindVertexArray(r->empty_vao);
+        glDrawArrays(GL_TRIANGLES, 0, 3);
+        glBindVertexArray(0);
+    }
+    if (scene)
+        vl_scene_draw(scene, view, proj, eye, t_sec, !r->has_plate);
     vl_gl_read_rgba(cam->width, cam->height, true, rgba);
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
 }

@@ -82,6 +82,31 @@ bool vl_scene_animated(const vl_scene *s);
 void vl_scene_draw(vl_scene *s, const float view[16], const float proj[16],
                    const float eye[3], double t_sec, bool sky);
 
+/* ---- plates --------------------------------------------------------------- */
+
+/* How a video plate is shown (see README "Plates and scenes"):
+ *   equirect  a 360 picture at infinity: each wall pixel shows the direction
+ *             from the eye (camera for the inner frustum, the outer
+ *             viewpoint elsewhere) through it, worked out per pixel;
+ *   flat      a screen standing in the scene (a driving plate): its centre
+ *             `distance_m` out along the turned forward axis, `centre_z_m`
+ *             up, `width_m` wide, height from the picture's aspect;
+ *   wall      the picture stretched over each output canvas, untracked, as
+ *             a media server plays it. */
+enum vl_plate_mode { VL_PLATE_EQUIRECT, VL_PLATE_FLAT, VL_PLATE_WALL };
+
+typedef struct vl_plate_view {
+    enum vl_plate_mode mode;
+    double yaw_deg, pitch_deg, roll_deg;    /* turn the sphere or the screen */
+    double distance_m, width_m, centre_z_m; /* flat only */
+} vl_plate_view;
+
+/* Where the equirect picture is sampled, uv (0,0) = its top-left, for a
+ * stage direction: the centre of the picture is straight ahead (+Y) once
+ * turned by yaw/pitch/roll, u grows to the right, v downwards. The same
+ * sum as shaders/backdrop.glsl, for tests. */
+void vl_plate_equirect_uv(const vl_plate_view *v, const double dir[3], double uv[2]);
+
 /* ---- the renderer ------------------------------------------------------- */
 
 typedef struct vl_renderer vl_renderer;
@@ -96,8 +121,19 @@ typedef struct vl_renderer_desc {
 vl_renderer *vl_renderer_create(const vl_stage *stage, const vl_renderer_desc *desc);
 void vl_renderer_destroy(vl_renderer *r);
 
-/* Render every output canvas for a camera at scene time t_sec. */
+/* Render every output canvas for a camera at scene time t_sec. scene may
+ * be NULL when a plate is set (the plate alone). */
 void vl_renderer_frame(vl_renderer *r, vl_scene *scene, const vl_camera *cam, double t_sec);
+
+/* Show a plate behind the scene (NULL: none). Until a frame arrives the
+ * plate shows a fallback pattern. */
+void vl_renderer_set_plate(vl_renderer *r, const vl_plate_view *view);
+
+struct AVFrame;
+
+/* A new decoded picture for the plate, uploaded without CPU conversion.
+ * False (one message) when it cannot be shown: the last picture stays. */
+bool vl_renderer_plate_frame(vl_renderer *r, const struct AVFrame *f);
 
 /* The canvas texture of output i (RGBA8, row 0 = top of the canvas). */
 unsigned vl_renderer_canvas_texture(const vl_renderer *r, int output);
@@ -111,8 +147,9 @@ void vl_renderer_read_canvas(vl_renderer *r, int output, uint8_t *rgba);
  * cam->width x cam->height x 4 bytes, top row first. */
 void vl_renderer_camera_view(vl_renderer *r, const vl_camera *cam, uint8_t *rgba);
 
-/* The scene filmed straight from `cam`, no wall: the reference the camera
- * view must match. Same layout as vl_renderer_camera_view (alpha 255). */
+/* The scene (and the plate behind it) filmed straight from `cam`, no wall:
+ * the reference the camera view must match. Same layout as
+ * vl_renderer_camera_view (alpha 255). */
 void vl_renderer_reference_view(vl_renderer *r, vl_scene *scene, const vl_camera *cam,
                                 double t_sec, uint8_t *rgba);
 

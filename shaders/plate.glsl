@@ -1,0 +1,51 @@
+#version 330 core
+// The plate picture, for any fragment shader compiled after this prefix
+// (vl_gl_program_parts). The decoded planes arrive untouched (see
+// engine/render/plate_tex.c); plate_sample turns them into RGB here.
+// Everything is named plate_* / u_plate_* so the shaders that include this
+// keep the rest of the namespace.
+uniform int u_plate_layout;         // 0 no picture: fallback pattern; 1 one packed
+                                    // texture; 2 luma + interleaved chroma (NV12);
+                                    // 3 one texture per component
+uniform sampler2D u_plate_tex0;     // Y (or R, or packed RGB)
+uniform sampler2D u_plate_tex1;     // Cb (NV12: CbCr) (or G)
+uniform sampler2D u_plate_tex2;     // Cr (or B)
+uniform vec2 u_plate_chroma_scale;  // picture uv -> chroma plane uv (odd sizes)
+uniform vec2 u_plate_chroma_offset; // ... plus the chroma siting, in chroma uv
+uniform mat3 u_plate_matrix;        // texture values -> RGB: bit depth, range and
+uniform vec3 u_plate_offset;        // YCbCr matrix folded into one affine map
+
+// A picture nobody mistakes for a plate: a 16 x 9 magenta / dark grey
+// checkerboard crossed by a white diagonal. No derivatives, so it may be
+// called from non-uniform control flow like any texture lookup here.
+vec3 plate_fallback(vec2 uv)
+{
+    vec2 cell = floor(uv * vec2(16.0, 9.0));
+    bool odd = mod(cell.x + cell.y, 2.0) >= 1.0;
+    if (abs(uv.x - uv.y) < 0.004)
+        return vec3(1.0);
+    return odd ? vec3(1.0, 0.0, 1.0) : vec3(0.2);
+}
+
+// The texture values at uv: (Y, Cb, Cr) or (R, G, B), each normalised by
+// its texture's format (8 or 16 bits), not yet by the stream's bit depth.
+vec3 plate_raw(vec2 uv)
+{
+    if (u_plate_layout == 1)
+        return texture(u_plate_tex0, uv).rgb;
+    vec2 cuv = uv * u_plate_chroma_scale + u_plate_chroma_offset;
+    float y = texture(u_plate_tex0, uv).r;
+    if (u_plate_layout == 2)
+        return vec3(y, texture(u_plate_tex1, cuv).rg);
+    return vec3(y, texture(u_plate_tex1, cuv).r, texture(u_plate_tex2, cuv).r);
+}
+
+// The picture at uv ((0,0) top-left, (1,1) bottom-right), bilinear, as
+// gamma-encoded RGB in [0, 1].
+vec3 plate_sample(vec2 uv)
+{
+    if (u_plate_layout == 0)
+        return plate_fallback(uv);
+    vec3 rgb = u_plate_matrix * plate_raw(uv) + u_plate_offset;
+    return clamp(rgb, 0.0, 1.0);
+}
