@@ -1,11 +1,13 @@
 /*
- * Built-in procedural scenes. Each is a const table entry: how to build its
- * geometry (triangles in stage space) and which shaders draw its ground and
- * sky. Geometry is made once, on the CPU, from fixed numbers, so every run
- * and every machine draws the same scene.
+ * Scenes: the built-in procedural ones, and model files (model.c) shown
+ * under builtin:grid's sky. Each builtin is a const table entry: how to
+ * build its geometry (triangles in stage space) and which shaders draw its
+ * ground and sky. Geometry is made once, on the CPU, from fixed numbers, so
+ * every run and every machine draws the same scene.
  */
 #include "render.h"
 #include "gl_util.h"
+#include "model.h"
 #include "shaders.h"
 
 #include <math.h>
@@ -226,30 +228,31 @@ static const scene_info scenes[] = {
       build_fell, vl_shader_scene_fell_frag, vl_shader_sky_fell_frag, true },
 };
 
+/* Either a builtin (info, ground_prog and the mesh buffers) or a model;
+ * both have a sky program. */
 struct vl_scene {
-    const scene_info *info;
+    const scene_info *info;     /* NULL for a model */
+    vl_model *model;            /* NULL for a builtin */
     GLuint ground_prog, sky_prog;
     GLuint vao, vbo, sky_vao;
     int n_vertices;
 };
 
-vl_scene *vl_scene_create(const char *name, const vl_placement *place)
+static bool builtin_init(vl_scene *s, const char *name)
 {
-    (void)place;
     const scene_info *info = NULL;
     for (size_t i = 0; i < sizeof(scenes) / sizeof(scenes[0]); i++)
         if (!strcmp(scenes[i].name, name))
             info = &scenes[i];
     if (!info) {
         VL_ERR(LOG, "unknown scene '%s' (expected builtin:grid or builtin:fell)", name);
-        return NULL;
+        return false;
     }
-    vl_scene *s = vl_xcalloc(1, sizeof(*s));
     s->info = info;
     s->ground_prog = vl_gl_program(name, vl_shader_scene_vert, info->ground_frag);
     s->sky_prog = vl_gl_program(name, vl_shader_sky_vert, info->sky_frag);
     if (!s->ground_prog || !s->sky_prog)
-        goto fail;
+        return false;
 
     mesh m = { 0 };
     info->build(&m);
@@ -267,6 +270,26 @@ vl_scene *vl_scene_create(const char *name, const vl_placement *place)
     glVertexAttribPointer(2, 4, GL_FLOAT, GL_FALSE, sizeof(vertex), (void *)offsetof(vertex, color));
     glBindVertexArray(0);
     free(m.v);
+    return true;
+}
+
+/* A model has no sky of its own: builtin:grid's gives it a horizon. */
+static bool model_init(vl_scene *s, const char *path, const vl_placement *place)
+{
+    s->model = vl_model_load(path, place);
+    if (!s->model)
+        return false;
+    s->sky_prog = vl_gl_program("model sky", vl_shader_sky_vert, vl_shader_sky_grid_frag);
+    return s->sky_prog != 0;
+}
+
+vl_scene *vl_scene_create(const char *name, const vl_placement *place)
+{
+    vl_scene *s = vl_xcalloc(1, sizeof(*s));
+    bool ok = !strncmp(name, "builtin:", 8) ? builtin_init(s, name)
+                                             : model_init(s, name, place);
+    if (!ok)
+        goto fail;
     s->sky_vao = vl_gl_empty_vao();
     return s;
 
@@ -279,6 +302,7 @@ void vl_scene_destroy(vl_scene *s)
 {
     if (!s)
         return;
+    vl_model_destroy(s->model);
     glDeleteProgram(s->ground_prog);
     glDeleteProgram(s->sky_prog);
     glDeleteVertexArrays(1, &s->vao);
@@ -287,7 +311,7 @@ void vl_scene_destroy(vl_scene *s)
     free(s);
 }
 
-bool vl_scene_animated(const vl_scene *s) { return s->info->animated; }
+bool vl_scene_animated(const vl_scene *s) { return s->info && s->info->animated; }
 
 void vl_scene_draw(vl_scene *s, const float view[16], const float proj[16],
                    const float eye[3], double t_sec, bool sky)
@@ -309,6 +333,10 @@ void vl_scene_draw(vl_scene *s, const float view[16], const float proj[16],
         glDrawArrays(GL_TRIANGLES, 0, 3);
     }
 
+    if (s->model) {
+        vl_model_draw(s->model, view, proj, eye);
+        return;
+    }
     glEnable(GL_DEPTH_TEST);
     glDepthMask(GL_TRUE);
     glUseProgram(s->ground_prog);
