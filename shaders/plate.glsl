@@ -1,12 +1,13 @@
-#version 330 core
 // The plate picture, for any fragment shader compiled after this prefix
-// (vl_gl_program_parts). The decoded planes arrive untouched (see
-// engine/render/plate_tex.c); plate_sample turns them into RGB here.
-// Everything is named plate_* / u_plate_* so the shaders that include this
-// keep the rest of the namespace.
-uniform int u_plate_layout;         // 0 no picture: fallback pattern; 1 one packed
-                                    // texture; 2 luma + interleaved chroma (NV12);
-                                    // 3 one texture per component
+// (vl_gl_program_parts, after a "#version" and "#define PLATE_LAYOUT n"
+// part). The decoded planes arrive untouched (see engine/render/plate_tex.c);
+// plate_sample turns them into RGB here. Everything is named plate_* /
+// u_plate_* so the shaders that include this keep the rest of the namespace.
+//
+// PLATE_LAYOUT (vl_plate_tex_layout): 0 no picture: fallback pattern; 1 one
+// packed texture; 2 luma + interleaved chroma (NV12); 3 one texture per
+// component. A #define, not a uniform: llvmpipe runs both sides of a branch
+// on a uniform, so one program for every layout did all their work.
 uniform sampler2D u_plate_tex0;     // Y (or R, or packed RGB)
 uniform sampler2D u_plate_tex1;     // Cb (NV12: CbCr) (or G)
 uniform sampler2D u_plate_tex2;     // Cr (or B)
@@ -31,21 +32,27 @@ vec3 plate_fallback(vec2 uv)
 // its texture's format (8 or 16 bits), not yet by the stream's bit depth.
 vec3 plate_raw(vec2 uv)
 {
-    if (u_plate_layout == 1)
-        return texture(u_plate_tex0, uv).rgb;
+#if PLATE_LAYOUT == 1
+    return texture(u_plate_tex0, uv).rgb;
+#else
     vec2 cuv = uv * u_plate_chroma_scale + u_plate_chroma_offset;
     float y = texture(u_plate_tex0, uv).r;
-    if (u_plate_layout == 2)
-        return vec3(y, texture(u_plate_tex1, cuv).rg);
+#if PLATE_LAYOUT == 2
+    return vec3(y, texture(u_plate_tex1, cuv).rg);
+#else
     return vec3(y, texture(u_plate_tex1, cuv).r, texture(u_plate_tex2, cuv).r);
+#endif
+#endif
 }
 
 // The picture at uv ((0,0) top-left, (1,1) bottom-right), bilinear, as
 // gamma-encoded RGB in [0, 1].
 vec3 plate_sample(vec2 uv)
 {
-    if (u_plate_layout == 0)
-        return plate_fallback(uv);
+#if PLATE_LAYOUT == 0
+    return plate_fallback(uv);
+#else
     vec3 rgb = u_plate_matrix * plate_raw(uv) + u_plate_offset;
     return clamp(rgb, 0.0, 1.0);
+#endif
 }

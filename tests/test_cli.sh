@@ -223,6 +223,79 @@ size_is "$T/demo/volym-demo/wall-000000.png" 1920x1080
 [ -e "$T/demo/volym-demo/wall-000002.png" ] && fail "demo wrote more than --frames 2"
 [ "$(grep -c "volym-demo/" "$T/demo/out")" = 1 ] || fail "demo: not one stdout line saying where the files are"
 
+echo "# j. plates and model scenes"
+# pixel PNG X Y: "R G B" of one pixel (decoded with ffmpeg).
+pixel() {
+    local w=${4:-1920}
+    ffmpeg -loglevel error -i "$1" -f rawvideo -pix_fmt rgb24 - 2>/dev/null |
+        od -An -tu1 -j $(( ($3 * w + $2) * 3 )) -N3 | xargs
+}
+# is_colour DESC PNG X Y R G B: that pixel within 3 of R G B.
+is_colour() {
+    local got; got=$(pixel "$2" "$3" "$4")
+    set -- "$1" "$5" "$6" "$7" $got
+    [ $# -eq 7 ] && [ $(( ($2 - $5) * ($2 - $5) > 9 || ($3 - $6) * ($3 - $6) > 9 ||
+                          ($4 - $7) * ($4 - $7) > 9 )) = 0 ] || fail "$1: pixel is '${*:5}', expected $2 $3 $4"
+}
+ffmpeg -loglevel error -f lavfi -i "color=c=0x3366cc:size=128x64:rate=25" -frames:v 10 \
+    -c:v mpeg4 -q:v 2 -pix_fmt yuv420p -y "$T/blue.mp4" || fail "making blue.mp4"
+for mode in wall equirect flat; do
+    expect "plate in $mode mode" "$VOLYM" render --plate "$T/blue.mp4" --plate-mode $mode \
+        --pose 0,0,1.5,0,0,0 --out "$T/plate-$mode" 2>"$T/plate-$mode.err"
+done
+# The default wall fills canvas rows 0..799: its centre shows the plate in
+# every mode (the flat screen is in front of the camera).
+for mode in wall equirect flat; do
+    is_colour "$mode mode" "$T/plate-$mode/wall-000000.png" 960 400 51 102 204
+done
+# Wall mode is untracked: another pose, the same canvas.
+expect "wall mode, another pose" "$VOLYM" render --plate "$T/blue.mp4" --plate-mode wall \
+    --pose 1,1,1.2,20,5,0 --out "$T/plate-wall2" 2>/dev/null
+same "$T/plate-wall/wall-000000.png" "$T/plate-wall2/wall-000000.png"
+has "$T/plate-wall.err" "frames decoded, 0 decode errors, 0 shown late"
+
+# Bad media: one message, the fallback pattern (magenta squares) where
+# the plate would be, render exits 1; a running show goes on.
+printf 'not a video at all\n' >"$T/broken.mp4"
+head -c $(( $(stat -c %s "$T/blue.mp4") / 2 )) "$T/blue.mp4" >"$T/cut.mp4"   # no index
+for bad in /nonexistent/plate.mp4 "$T/broken.mp4" "$T/cut.mp4"; do
+    "$VOLYM" render --plate "$bad" --out "$T/bad" 2>"$T/bad.err" && fail "render --plate $bad exited 0"
+    [ "$(grep -c "media.*plate $bad" "$T/bad.err")" = 1 ] || fail "$bad: not one message naming it"
+    has "$T/bad.err" "fallback pattern"
+    size_is "$T/bad/wall-000000.png" 1920x1080
+    n=0
+    for x in 100 300 500 700 900 1100 1300 1500; do
+        [ "$(pixel "$T/bad/wall-000000.png" $x 400)" = "255 0 255" ] && n=$((n + 1))
+    done
+    [ $n -ge 2 ] || fail "$bad: no fallback pattern on the wall"
+done
+expect "run goes on without its plate" "$VOLYM" run --headless --frames 3 \
+    --plate /nonexistent/plate.mp4 2>"$T/run-bad.err"
+has "$T/run-bad.err" "3 frames shown"
+
+# A model scene: an OBJ box written here, in front of the plate.
+printf 'mtllib box.mtl\nusemtl red\nv -1 0 -6\nv 1 0 -6\nv 1 3 -6\nv -1 3 -6\nvn 0 0 1\nf 1//1 2//1 3//1\nf 1//1 3//1 4//1\n' >"$T/box.obj"
+printf 'newmtl red\nKd 0.9 0.1 0.1\n' >"$T/box.mtl"
+expect "OBJ scene over a plate" "$VOLYM" render --scene "$T/box.obj" --plate "$T/blue.mp4" \
+    --pose 0,0,1.5,0,0,0 --out "$T/obj" 2>"$T/obj.err"
+pix=$(pixel "$T/obj/wall-000000.png" 960 500)
+set -- $pix
+[ "${1:-0}" -gt 120 ] && [ "${3:-255}" -lt 80 ] || fail "OBJ scene: wall centre is '$pix', expected the red quad"
+is_colour "plate beside the model" "$T/obj/wall-000000.png" 300 100 51 102 204
+expect "placed 3 m to the right" "$VOLYM" render --scene "$T/box.obj" --scene-place 3,0,0 \
+    --plate "$T/blue.mp4" --pose 0,0,1.5,0,0,0 --out "$T/obj2" 2>/dev/null
+is_colour "moved model uncovers the plate" "$T/obj2/wall-000000.png" 960 500 51 102 204
+usage_error "missing model" "nothing.glb" render --scene "$T/nothing.glb" --out "$T/nomodel"
+expect "run falls back to builtin:grid" "$VOLYM" run --headless --frames 2 \
+    --scene "$T/nothing.glb" 2>"$T/run-model.err"
+has "$T/run-model.err" "showing builtin:grid instead"
+
+usage_error "plate mode" "expected equirect, flat or wall" render --plate x --plate-mode cube
+usage_error "plate speed" "--plate-speed" render --plate x --plate-speed 0
+usage_error "plate rotate" "YAW,PITCH,ROLL" render --plate x --plate-rotate 1,2
+usage_error "scene place" "X,Y,Z" render --scene-place 1,2
+usage_error "plate in/out" "must come after" render --plate x --plate-in 10 --plate-out 5
+
 if [ "$failures" -ne 0 ]; then
     echo "test_cli: $failures check(s) failed" >&2
     exit 1

@@ -39,9 +39,17 @@ static const char body[] =
     "void main() { o_color = vec4(plate_sample(v_uv), 1.0); }\n";
 
 typedef struct gl_env {
-    GLuint prog, vao;
+    GLuint progs[4], vao;       /* one per PLATE_LAYOUT */
     vl_plate_tex *t;
 } gl_env;
+
+/* The program for the picture's layout, in use, its textures bound. */
+static void use_program(const gl_env *e, int first_unit)
+{
+    GLuint prog = e->progs[vl_plate_tex_layout(e->t)];
+    glUseProgram(prog);
+    vl_plate_tex_bind(e->t, prog, first_unit);
+}
 
 static uint32_t rng = 12345;
 
@@ -184,8 +192,7 @@ static uint16_t *draw(const gl_env *e, int w, int h, bool deep)
     glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, tex, 0);
     CHECK(glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE);
     glViewport(0, 0, w, h);
-    glUseProgram(e->prog);
-    vl_plate_tex_bind(e->t, e->prog, 1);
+    use_program(e, 1);
     glBindVertexArray(e->vao);
     glDrawArrays(GL_TRIANGLES, 0, 3);
     uint16_t *rgba = malloc((size_t)w * h * 4 * sizeof(*rgba));
@@ -211,8 +218,7 @@ static unsigned char *draw_rgba8(const gl_env *e, int w, int h)
     vl_target tg;
     CHECK(vl_target_init(&tg, w, h, false));
     vl_target_bind(&tg);
-    glUseProgram(e->prog);
-    vl_plate_tex_bind(e->t, e->prog, 0);
+    use_program(e, 0);
     glBindVertexArray(e->vao);
     glDrawArrays(GL_TRIANGLES, 0, 3);
     unsigned char *rgba = malloc((size_t)w * h * 4);
@@ -531,13 +537,14 @@ int main(void)
     CHECK(gl != NULL);
     if (!gl)
         return check_result("plate-tex");
-    const char *frag[] = { vl_shader_plate_glsl, body };
-    gl_env e = {
-        .prog = vl_gl_program_parts("plate-test", vert, frag, 2),
-        .vao = vl_gl_empty_vao(),
-        .t = vl_plate_tex_create(),
-    };
-    CHECK(e.prog != 0);
+    gl_env e = { .vao = vl_gl_empty_vao(), .t = vl_plate_tex_create() };
+    for (int layout = 0; layout < 4; layout++) {
+        char head[64];
+        snprintf(head, sizeof(head), "#version 330 core\n#define PLATE_LAYOUT %d\n", layout);
+        const char *frag[] = { head, vl_shader_plate_glsl, body };
+        e.progs[layout] = vl_gl_program_parts("plate-test", vert, frag, 3);
+        CHECK(e.progs[layout] != 0);
+    }
     test_fallback(&e);
     test_matrices(&e);
     test_guesses(&e);
@@ -548,7 +555,8 @@ int main(void)
     test_bad_frames(&e);
     CHECK(glGetError() == GL_NO_ERROR);
     vl_plate_tex_destroy(e.t);
-    glDeleteProgram(e.prog);
+    for (int layout = 0; layout < 4; layout++)
+        glDeleteProgram(e.progs[layout]);
     glDeleteVertexArrays(1, &e.vao);
     vl_gl_destroy(gl);
     vl_stage_free(stage);

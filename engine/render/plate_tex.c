@@ -80,7 +80,7 @@ static const yuv_matrix yuv_matrices[] = {
 typedef struct shape {
     enum AVPixelFormat format;
     int width, height;
-    int layout;                 /* plate.glsl's u_plate_layout: 1 packed,
+    int layout;                 /* plate.glsl's PLATE_LAYOUT: 1 packed,
                                    2 luma + interleaved chroma, 3 planar */
     int n_tex;
     int bytes;                  /* per sample: 1 or 2 */
@@ -126,6 +126,8 @@ void vl_plate_tex_destroy(vl_plate_tex *t)
 }
 
 bool vl_plate_tex_ready(const vl_plate_tex *t) { return t->shape.layout != 0; }
+
+int vl_plate_tex_layout(const vl_plate_tex *t) { return t->shape.layout; }
 
 double vl_plate_tex_aspect(const vl_plate_tex *t) { return t->aspect; }
 
@@ -454,7 +456,6 @@ void vl_plate_tex_bind(const vl_plate_tex *t, GLuint prog, int first_unit)
         glUniform1i(glGetUniformLocation(prog, name), first_unit + i);
     }
     glActiveTexture(active);
-    glUniform1i(glGetUniformLocation(prog, "u_plate_layout"), t->shape.layout);
     glUniformMatrix3fv(glGetUniformLocation(prog, "u_plate_matrix"), 1, GL_TRUE, t->matrix);
     glUniform3fv(glGetUniformLocation(prog, "u_plate_offset"), 1, t->offset);
     glUniform2fv(glGetUniformLocation(prog, "u_plate_chroma_scale"), 1, t->chroma_scale);

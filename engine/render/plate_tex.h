@@ -33,6 +33,12 @@ bool vl_plate_tex_upload(vl_plate_tex *t, const struct AVFrame *f);
 /* True once a frame has been uploaded (otherwise the fallback pattern). */
 bool vl_plate_tex_ready(const vl_plate_tex *t);
 
+/* The plate.glsl variant the current picture needs: programs that sample
+ * it are built with "#define PLATE_LAYOUT n" before plate.glsl (0: the
+ * fallback pattern; 1 packed RGB; 2 NV12-like; 3 one plane per component).
+ * It changes only with the stream's pixel format. */
+int vl_plate_tex_layout(const vl_plate_tex *t);
+
 /* The picture's display aspect (width / height, sample aspect applied);
  * 16/9 before the first frame. */
 double vl_plate_tex_aspect(const vl_plate_tex *t);
@@ -42,7 +48,8 @@ double vl_plate_tex_aspect(const vl_plate_tex *t);
  * in use (glUseProgram). */
 void vl_plate_tex_bind(const vl_plate_tex *t, GLuint prog, int first_unit);
 
-/* Shaders that sample a plate are built with vl_gl_program_parts, with
- * vl_shader_plate_glsl (shaders.h; it holds the #version line) first. */
+/* Shaders that sample a plate are built with vl_gl_program_parts from
+ * "#version 330 core\n#define PLATE_LAYOUT n\n", then vl_shader_plate_glsl
+ * (shaders.h), then their own body. */
 
 #endif

@@ -31,11 +31,26 @@ typedef struct output_state {
     int n_vertices;
 } output_state;
 
+/* The programs that show the plate come in variants, compiled on first use:
+ * one per shader, plate layout, plate mode and whether a scene is drawn,
+ * chosen by #defines. llvmpipe runs every side of a branch on a uniform,
+ * so a single program for all cases did all their work on every pixel. */
+enum { PROG_CANVAS, PROG_BACKDROP };
+#define MAX_VARIANTS 64
+
+typedef struct variant {
+    int kind, layout, backdrop;
+    bool scene;
+    GLuint prog;
+} variant;
+
 struct vl_renderer {
     vl_stage *stage;
     vl_renderer_desc desc;
     output_state *outputs;
-    GLuint canvas_prog, outer_prog, wall_prog, blit_prog, backdrop_prog;
+    GLuint outer_prog, wall_prog, blit_prog;
+    variant variants[MAX_VARIANTS]; /* canvas, outer and backdrop programs */
+    int n_variants;
     GLuint empty_vao;
     vl_target inner;            /* allocated at the largest size; drawn in its corner */
     vl_target view;             /* camera / reference view, resized on demand */
@@ -195,12 +210,41 @@ static bool outer_init(vl_renderer *r, int size)
     return ok;
 }
 
-/* A program whose fragment shader can see the plate: plate.glsl and
- * backdrop.glsl come before its own body. */
-static GLuint plate_program(const char *name, const char *vert, const char *body)
+/* BACKDROP in backdrop.glsl: 0 none, 1 equirect, 2 flat, 3 wall. */
+static int backdrop_mode(const vl_renderer *r)
 {
-    const char *parts[] = { vl_shader_plate_glsl, vl_shader_backdrop_glsl, body };
-    return vl_gl_program_parts(name, vert, parts, 3);
+    return !r->has_plate ? 0 : r->plate.mode == VL_PLATE_EQUIRECT ? 1 :
+           r->plate.mode == VL_PLATE_FLAT ? 2 : 3;
+}
+
+/* The variant of a plate-showing program for the current plate and scene,
+ * in use (glUseProgram); 0 (and one message) if it does not compile. */
+static GLuint use_variant(vl_renderer *r, int kind, bool scene)
+{
+    static const struct { const char *name, *vert, *frag; } shaders[] = {
+        [PROG_CANVAS] = { "canvas", vl_shader_canvas_vert, vl_shader_canvas_frag },
+        [PROG_BACKDROP] = { "backdrop", vl_shader_sky_vert, vl_shader_backdrop_view_frag },
+    };
+    variant want = { kind, vl_plate_tex_layout(r->plate_tex), backdrop_mode(r), scene, 0 };
+    GLuint prog = 0;
+    for (int i = 0; i < r->n_variants && !prog; i++) {
+        const variant *v = &r->variants[i];
+        if (v->kind == want.kind && v->layout == want.layout && v->backdrop == want.backdrop &&
+            v->scene == want.scene)
+            prog = v->prog;
+    }
+    if (!prog && r->n_variants < MAX_VARIANTS) {
+        char head[160];
+        snprintf(head, sizeof(head), "#version 330 core\n#define PLATE_LAYOUT %d\n"
+                 "#define BACKDROP %d\n#define HAS_SCENE %d\n", want.layout, want.backdrop, scene);
+        const char *parts[] = { head, vl_shader_plate_glsl, vl_shader_backdrop_glsl,
+                                shaders[kind].frag };
+        want.prog = prog = vl_gl_program_parts(shaders[kind].name, shaders[kind].vert, parts, 4);
+        if (prog)
+            r->variants[r->n_variants++] = want;
+    }
+    glUseProgram(prog);
+    return prog;
 }
 
 vl_renderer *vl_renderer_create(const vl_stage *stage, const vl_renderer_desc *desc)
@@ -209,12 +253,11 @@ vl_renderer *vl_renderer_create(const vl_stage *stage, const vl_renderer_desc *d
     r->stage = vl_stage_copy(stage);
     r->desc = desc ? *desc : (vl_renderer_desc){ 0 };
     r->outer_time = NAN;
-    r->canvas_prog = plate_program("canvas", vl_shader_canvas_vert, vl_shader_canvas_frag);
-    r->outer_prog = plate_program("outer", vl_shader_canvas_vert, vl_shader_outer_frag);
-    r->backdrop_prog = plate_program("backdrop", vl_shader_sky_vert, vl_shader_backdrop_view_frag);
+    r->outer_stale = true;
     r->wall_prog = vl_gl_program("wall_view", vl_shader_wall_view_vert, vl_shader_wall_view_frag);
     r->blit_prog = vl_gl_program("blit", vl_shader_blit_vert, vl_shader_blit_frag);
-    if (!r->canvas_prog || !r->outer_prog || !r->backdrop_prog || !r->wall_prog || !r->blit_prog)
+    r->outer_prog = vl_gl_program("outer", vl_shader_canvas_vert, vl_shader_outer_frag);
+    if (!r->outer_prog || !r->wall_prog || !r->blit_prog)
         goto fail;
     r->plate_tex = vl_plate_tex_create();
     /* Scenes are drawn over a transparent black clear, so a plate can show
@@ -253,8 +296,8 @@ void vl_renderer_destroy(vl_renderer *r)
     vl_target_free(&r->bench[1]);
     outer_free(r);
     vl_plate_tex_destroy(r->plate_tex);
-    glDeleteProgram(r->backdrop_prog);
-    glDeleteProgram(r->canvas_prog);
+    for (int i = 0; i < r->n_variants; i++)
+        glDeleteProgram(r->variants[i].prog);
     glDeleteProgram(r->outer_prog);
     glDeleteProgram(r->wall_prog);
     glDeleteProgram(r->blit_prog);
@@ -278,7 +321,6 @@ static bool ensure_target(vl_target *t, int w, int h, bool depth)
 static void bind_backdrop(const vl_renderer *r, GLuint prog)
 {
     const vl_plate_view *v = &r->plate;
-    int mode = !r->has_plate ? 0 : v->mode == VL_PLATE_EQUIRECT ? 1 : v->mode == VL_PLATE_FLAT ? 2 : 0;
     vl_basis b = vl_basis_from_ptr(v->yaw_deg, v->pitch_deg, v->roll_deg);
     /* Rows: a stage direction dotted with the plate's own axes. */
     float rot[9], centre[3], right[3], up[3];
@@ -291,7 +333,6 @@ static void bind_backdrop(const vl_renderer *r, GLuint prog)
         right[i] = (float)(half_w * b.right[i]);
         up[i] = (float)(half_h * b.up[i]);
     }
-    glUniform1i(glGetUniformLocation(prog, "u_backdrop"), mode);
     glUniformMatrix3fv(glGetUniformLocation(prog, "u_plate_rot"), 1, GL_TRUE, rot);
     glUniform3fv(glGetUniformLocation(prog, "u_screen_centre"), 1, centre);
     glUniform3fv(glGetUniformLocation(prog, "u_screen_right"), 1, right);
@@ -323,7 +364,6 @@ void vl_renderer_set_plate(vl_renderer *r, const vl_plate_view *view)
 
 bool vl_renderer_plate_frame(vl_renderer *r, const struct AVFrame *f)
 {
-    r->outer_stale = true;
     return vl_plate_tex_upload(r->plate_tex, f);
 }
 
@@ -369,20 +409,18 @@ static bool draw_cube(vl_renderer *r, vl_scene *scene, double t_sec, bool sky)
     return true;
 }
 
-/* The outer content of every canvas: the cube (when there is a scene) over
- * the plate, both seen from the outer eye. Drawn again only when one of
- * them changes, as the camera does not enter into it. */
-static void draw_outer_canvases(vl_renderer *r, bool has_scene)
+/* The outer content of every canvas (no plate): the cube seen from the
+ * outer eye. Drawn again only when the scene changes, as the camera does
+ * not enter into it. */
+static void draw_outer_canvases(vl_renderer *r)
 {
     const double *eye = r->stage->frustum.outer_eye;
     float eyef[3] = { (float)eye[0], (float)eye[1], (float)eye[2] };
     glDisable(GL_DEPTH_TEST);
     glUseProgram(r->outer_prog);
     glUniform1i(glGetUniformLocation(r->outer_prog, "u_clip_inner"), 0);
-    glUniform1i(glGetUniformLocation(r->outer_prog, "u_has_scene"), has_scene);
     glUniform3fv(glGetUniformLocation(r->outer_prog, "u_outer_eye"), 1, eyef);
     glUniform1i(glGetUniformLocation(r->outer_prog, "u_outer"), 0);
-    bind_backdrop(r, r->outer_prog);
     glActiveTexture(GL_TEXTURE0);
     glBindTexture(GL_TEXTURE_CUBE_MAP, r->outer_cube);
     for (int i = 0; i < r->stage->n_outputs; i++) {
@@ -464,8 +502,9 @@ static void draw_inner(vl_renderer *r, vl_scene *scene, const float eye[3], doub
 
 void vl_renderer_frame(vl_renderer *r, vl_scene *scene, const vl_camera *cam, double t_sec)
 {
-    bool wall = r->has_plate && r->plate.mode == VL_PLATE_WALL;
-    if (wall)
+    /* With a plate every wall pixel is drawn in one pass (see canvas.frag). */
+    bool one_pass = r->has_plate;
+    if (r->has_plate && r->plate.mode == VL_PLATE_WALL)
         scene = NULL;           /* the plate alone, untracked */
     if (!scene && !r->has_plate)
         return;
@@ -493,37 +532,38 @@ void vl_renderer_frame(vl_renderer *r, vl_scene *scene, const vl_camera *cam, do
             r->outer_stale = true;
         }
         draw_inner(r, scene, eye, t_sec, view, proj, vp, &iw, &ih);
-    } else if (r->outer_scene) {
-        r->outer_scene = NULL;
-        r->outer_stale = true;
     }
-    if (r->outer_stale && !wall)
-        draw_outer_canvases(r, scene != NULL);
+    if (r->outer_stale && !one_pass)
+        draw_outer_canvases(r);
 
     /* Pass 2: copy the outer content, then draw the facets clipped to the
-     * inner frustum over it. Only pixels inside the frustum are shaded.
-     * (Wall mode: the plate over the whole canvas, nothing clipped.) */
-    GLuint prog = r->canvas_prog;
+     * inner frustum over it: only pixels inside the frustum are shaded.
+     * With a plate, every wall pixel over a cleared canvas instead. */
     glDisable(GL_DEPTH_TEST);
-    glUseProgram(prog);
-    glUniform1i(glGetUniformLocation(prog, "u_clip_inner"), !wall);
-    glUniform1i(glGetUniformLocation(prog, "u_wall"), wall);
-    glUniform1i(glGetUniformLocation(prog, "u_has_scene"), scene != NULL);
+    GLuint prog = use_variant(r, PROG_CANVAS, scene != NULL);
+    if (!prog)
+        return;
+    const double *oe = r->stage->frustum.outer_eye;
+    glUniform1i(glGetUniformLocation(prog, "u_clip_inner"), !one_pass);
     glUniform3fv(glGetUniformLocation(prog, "u_eye"), 1, eye);
+    glUniform3f(glGetUniformLocation(prog, "u_outer_eye"), (float)oe[0], (float)oe[1], (float)oe[2]);
     glUniformMatrix4fv(glGetUniformLocation(prog, "u_inner_viewproj"), 1, GL_FALSE, vp);
     glUniform2f(glGetUniformLocation(prog, "u_inner_scale"), (float)iw / max_w, (float)ih / max_h);
     glUniform2f(glGetUniformLocation(prog, "u_inner_clamp"),
                 (iw - 0.5f) / max_w, (ih - 0.5f) / max_h);
     glUniform1i(glGetUniformLocation(prog, "u_inner"), 0);
+    glUniform1i(glGetUniformLocation(prog, "u_outer"), 4);  /* 1..3: the plate */
     bind_backdrop(r, prog);
+    glActiveTexture(GL_TEXTURE4);
+    glBindTexture(GL_TEXTURE_CUBE_MAP, r->outer_cube);
     glActiveTexture(GL_TEXTURE0);
     glBindTexture(GL_TEXTURE_2D, r->inner.tex);
-    for (int k = 0; k < 4 && !wall; k++)
+    for (int k = 0; k < 4 && !one_pass; k++)
         glEnable(GL_CLIP_DISTANCE0 + k);
     for (int i = 0; i < r->stage->n_outputs; i++) {
         output_state *o = &r->outputs[i];
         int w = o->canvas.width, h = o->canvas.height;
-        if (wall) {
+        if (one_pass) {
             vl_target_bind(&o->canvas);
             glClear(GL_COLOR_BUFFER_BIT);
         } else {
@@ -601,10 +641,10 @@ void vl_renderer_reference_view(vl_renderer *r, vl_scene *scene, const vl_camera
         float inv[16];
         vl_sky_matrix(view, proj, inv);
         glDisable(GL_DEPTH_TEST);
-        glUseProgram(r->backdrop_prog);
-        glUniformMatrix4fv(glGetUniformLocation(r->backdrop_prog, "u_inv_viewproj"), 1, GL_FALSE, inv);
-        glUniform3fv(glGetUniformLocation(r->backdrop_prog, "u_eye"), 1, eye);
-        bind_backdrop(r, r->backdrop_prog);
+        GLuint prog = use_variant(r, PROG_BACKDROP, false);
+        glUniformMatrix4fv(glGetUniformLocation(prog, "u_inv_viewproj"), 1, GL_FALSE, inv);
+        glUniform3fv(glGetUniformLocation(prog, "u_eye"), 1, eye);
+        bind_backdrop(r, prog);
         glBindVertexArray(r->empty_vao);
         glDrawArrays(GL_TRIANGLES, 0, 3);
         glBindVertexArray(0);
