@@ -254,6 +254,31 @@ expect "wall mode, another pose" "$VOLYM" render --plate "$T/blue.mp4" --plate-m
 same "$T/plate-wall/wall-000000.png" "$T/plate-wall2/wall-000000.png"
 has "$T/plate-wall.err" "frames decoded, 0 decode errors, 0 shown late"
 
+# A still image, an image sequence (frame n of the stage shows image n at
+# the sequence's default 25 fps) and a live MPEG-TS stream over UDP.
+ffmpeg -loglevel error -f lavfi -i "color=c=0xcc3333:size=64x32" -frames:v 1 -y "$T/still.png"
+expect "still PNG plate" "$VOLYM" render --plate "$T/still.png" --plate-mode wall --frames 2 \
+    --out "$T/still" 2>/dev/null
+is_colour "still PNG, frame 1" "$T/still/wall-000001.png" 960 400 204 51 51
+for i in 0 1 2; do
+    ffmpeg -loglevel error -f lavfi -i "color=c=0x$((2 + i * 3))0$((2 + i * 3))0$((2 + i * 3))0:size=64x32" \
+        -frames:v 1 -y "$T/seq$i.png"
+done
+expect "image sequence plate" "$VOLYM" render --plate "$T/seq%d.png" --plate-mode wall --frames 3 \
+    --out "$T/seq" 2>/dev/null
+for i in 0 1 2; do
+    v=$(( (2 + i * 3) * 16 ))
+    is_colour "image sequence, frame $i" "$T/seq/wall-00000$i.png" 960 400 $v $v $v
+done
+port=$(( 20000 + RANDOM % 20000 ))
+ffmpeg -loglevel error -re -f lavfi -i "color=c=0x33cc66:size=128x64:rate=25" -t 20 -c:v mpeg2video \
+    -f mpegts "udp://127.0.0.1:$port?pkt_size=1316" &
+streamer=$!
+expect "UDP stream plate" timeout 20 "$VOLYM" render --plate "udp://127.0.0.1:$port" --plate-mode wall \
+    --frames 2 --out "$T/udp" 2>"$T/udp.err"
+kill $streamer 2>/dev/null; wait $streamer 2>/dev/null
+is_colour "UDP stream" "$T/udp/wall-000001.png" 960 400 51 204 102
+
 # Bad media: one message, the fallback pattern (magenta squares) where
 # the plate would be, render exits 1; a running show goes on.
 printf 'not a video at all\n' >"$T/broken.mp4"

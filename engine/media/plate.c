@@ -95,14 +95,20 @@ static bool open_input(vl_plate *p, const char *url)
         p->n_frames = av_rescale_q(st->duration, st->time_base, av_inv_q(r));
     else if (p->fmt->duration > 0)
         p->n_frames = av_rescale_q(p->fmt->duration, AV_TIME_BASE_Q, av_inv_q(r));
+    /* A live stream is joined somewhere in the middle: its frames count
+     * from the first one decoded here. */
+    if (p->n_frames <= 0)
+        p->start_pts = AV_NOPTS_VALUE;
     return true;
 }
 
-static int64_t frame_number(const vl_plate *p, const AVFrame *f)
+static int64_t frame_number(vl_plate *p, const AVFrame *f)
 {
     int64_t pts = f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp : f->pts;
     if (pts == AV_NOPTS_VALUE)
         return 0;
+    if (p->start_pts == AV_NOPTS_VALUE)
+        p->start_pts = pts;
     AVRational frame = { (int)p->rate.den, (int)p->rate.num };
     return av_rescale_q_rnd(pts - p->start_pts, p->time_base, frame, AV_ROUND_NEAR_INF);
 }
