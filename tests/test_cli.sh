@@ -286,6 +286,7 @@ head -c $(( $(stat -c %s "$T/blue.mp4") / 2 )) "$T/blue.mp4" >"$T/cut.mp4"   # n
 for bad in /nonexistent/plate.mp4 "$T/broken.mp4" "$T/cut.mp4"; do
     "$VOLYM" render --plate "$bad" --out "$T/bad" 2>"$T/bad.err" && fail "render --plate $bad exited 0"
     [ "$(grep -c "media.*plate $bad" "$T/bad.err")" = 1 ] || fail "$bad: not one message naming it"
+    grep -v '^\[' "$T/bad.err" && fail "$bad: lines that are not volym's (FFmpeg's own log)"
     has "$T/bad.err" "fallback pattern"
     size_is "$T/bad/wall-000000.png" 1920x1080
     n=0

@@ -11,6 +11,7 @@
 #include "track/track.h"
 
 #include <errno.h>
+#include <libavutil/log.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -394,6 +395,9 @@ int main(int argc, char **argv)
         vl_log_set_level(VL_LOG_WARN);
     if (o.verbose)
         vl_log_set_level(VL_LOG_DEBUG);
+    /* FFmpeg's own lines (a corrupt packet, a misdetected format) repeat
+     * what volym's one message per problem and its counters already say. */
+    av_log_set_level(o.verbose ? AV_LOG_INFO : AV_LOG_FATAL);
     if (o.mode == VL_MODE_BENCH)
         return vl_bench_main(&o);
     if (o.mode == VL_MODE_BENCH_LATENCY)
