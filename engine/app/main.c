@@ -356,6 +356,12 @@ static int run_main(const vl_opts *o, bool headless)
     unsigned *textures = vl_xcalloc(s.stage->n_outputs, sizeof(*textures));
     for (int i = 0; i < s.stage->n_outputs; i++)
         textures[i] = vl_renderer_canvas_texture(s.renderer, i);
+    /* Frame 0 once before the clock starts: opening a plate, its first
+     * decode and compiling the shaders for it take longer than a frame. */
+    update_plate(&s, 0, 2 * VL_NS_PER_SEC);
+    vl_camera cam0 = frame_camera(&s, o, 0, vl_now_ns());
+    vl_renderer_frame(s.renderer, s.scene, &cam0, 0);
+    vl_renderer_finish(s.renderer);
     int64_t t0 = vl_now_ns();
     int64_t n = 0, shown = 0, dropped = 0;
     for (; !o->frames || shown < o->frames; n++, shown++) {
