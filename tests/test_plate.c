@@ -7,6 +7,7 @@
  * (red = u, green = v), so a canvas pixel says which plate point it shows.
  */
 #include "check.h"
+#include "illusion.h"
 #include "render/render.h"
 #include "stage/stage.h"
 
@@ -14,9 +15,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CAM_W 960
-#define CAM_H 540
 
 typedef void (*fill_fn)(int x, int y, int w, int h, uint8_t rgb[3]);
 
@@ -55,11 +53,6 @@ static void fill_world(int x, int y, int w, int h, uint8_t rgb[3])
     rgb[2] = (uint8_t)(90 + 80 * sin(u * 40) * cos(v * 25));
     if (x % 37 == 0 || y % 29 == 0)
         rgb[0] = rgb[1] = rgb[2] = 250;
-}
-
-static vl_camera camera_at(vl_pose pose)
-{
-    return (vl_camera){ .pose = pose, .fov_h_deg = 50, .width = CAM_W, .height = CAM_H };
 }
 
 /* Where stage point W falls in the inner frustum: the largest |NDC|
@@ -228,34 +221,6 @@ static void test_fallback(const vl_stage *stage)
     vl_renderer_destroy(r);
 }
 
-/* PSNR in dB over the pixels the wall covers (camera-view alpha 255). */
-static double masked_psnr(const uint8_t *cam, const uint8_t *ref, double *coverage)
-{
-    double se = 0;
-    long n = 0;
-    for (long i = 0; i < (long)CAM_W * CAM_H; i++) {
-        if (cam[i * 4 + 3] != 255)
-            continue;
-        for (int c = 0; c < 3; c++) {
-            double d = (double)cam[i * 4 + c] - ref[i * 4 + c];
-            se += d * d;
-        }
-        n++;
-    }
-    *coverage = (double)n / ((double)CAM_W * CAM_H);
-    return !n ? 0 : se > 0 ? 10 * log10(255.0 * 255.0 * n * 3.0 / se) : 99;
-}
-
-static double illusion(vl_renderer *r, vl_scene *scene, vl_pose render_for, vl_pose film,
-                       uint8_t *cam, uint8_t *ref, double *coverage)
-{
-    vl_camera rc = camera_at(render_for), fc = camera_at(film);
-    vl_renderer_frame(r, scene, &rc, 0);
-    vl_renderer_camera_view(r, &fc, cam);
-    vl_renderer_reference_view(r, scene, &fc, 0, ref);
-    return masked_psnr(cam, ref, coverage);
-}
-
 /* A glTF 2.0 file with three coloured boxes on the floor 6 to 9 m out:
  * one mesh, three materials; written with its buffer inline (base64). */
 static bool write_boxes_gltf(const char *path)
@@ -351,10 +316,10 @@ static void test_illusion(vl_renderer *r)
         vl_scene *scene = with_model ? boxes : NULL;
         for (size_t i = 0; i < sizeof(poses) / sizeof(poses[0]) && (scene || !with_model); i++) {
             double cov, cov_neg;
-            double psnr = illusion(r, scene, poses[i], poses[i], cam, ref, &cov);
+            double psnr = illusion(r, scene, poses[i], poses[i], 0, cam, ref, &cov);
             vl_pose off = poses[i];
             off.pos[0] += 0.10;
-            double neg = illusion(r, scene, off, poses[i], cam, ref, &cov_neg);
+            double neg = illusion(r, scene, off, poses[i], 0, cam, ref, &cov_neg);
             printf("equirect plate%s, pose %zu: wall covers %.0f%%, PSNR %.1f dB; canvas for "
                    "a camera 10 cm away: %.1f dB\n", with_model ? " + glTF boxes" : "", i,
                    cov * 100, psnr, neg);

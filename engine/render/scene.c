@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cglm/cglm.h>
 
 #define LOG "render/scene"
 
@@ -316,18 +315,14 @@ bool vl_scene_animated(const vl_scene *s) { return s->info && s->info->animated;
 void vl_scene_draw(vl_scene *s, const float view[16], const float proj[16],
                    const float eye[3], double t_sec, bool sky)
 {
-    /* The sky needs only the view rotation: directions, not points. */
-    mat4 rot, vp, inv;
-    glm_mat4_copy((vec4 *)view, rot);
-    rot[3][0] = rot[3][1] = rot[3][2] = 0.0f;
-    glm_mat4_mul((vec4 *)proj, rot, vp);
-    glm_mat4_inv(vp, inv);
-
     if (sky) {
+        /* The sky needs only the view rotation: directions, not points. */
+        float inv[16];
+        vl_sky_matrix(view, proj, inv);
         glDisable(GL_DEPTH_TEST);
         glDepthMask(GL_FALSE);
         glUseProgram(s->sky_prog);
-        glUniformMatrix4fv(glGetUniformLocation(s->sky_prog, "u_inv_viewproj"), 1, GL_FALSE, inv[0]);
+        glUniformMatrix4fv(glGetUniformLocation(s->sky_prog, "u_inv_viewproj"), 1, GL_FALSE, inv);
         glUniform1f(glGetUniformLocation(s->sky_prog, "u_time"), (float)t_sec);
         glBindVertexArray(s->sky_vao);
         glDrawArrays(GL_TRIANGLES, 0, 3);
