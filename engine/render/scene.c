@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #define LOG "render/scene"
 
 /* Material ids in the vertex colour's alpha: 0 lit colour, 1 the scene's
