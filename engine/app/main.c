@@ -163,6 +163,8 @@ static void open_plate(session *s, const vl_opts *o)
     t->loop = !o->plate_once;
     if (o->plate_speed)
         vl_speed_parse(o->plate_speed, &t->speed);
+    if (t->loop && t->n_frames > 0)
+        vl_plate_set_loop(s->plate, t->in_frame, t->out_frame > 0 ? t->out_frame : t->n_frames);
 }
 
 /* The plate picture due at stage frame n onto the GPU, waiting at most

@@ -61,6 +61,13 @@ vl_plate_timing vl_plate_source_timing(const vl_plate *p);
 const struct AVFrame *vl_plate_frame(vl_plate *p, int64_t frame, int64_t timeout_ns,
                                      int64_t *index);
 
+/* Play frames in .. out - 1 in a loop (out <= in: no loop, the default).
+ * The decoder goes back to `in` on its own after out - 1 (or at the end of
+ * the input), so the first frames of the next lap are decoded before they
+ * are due and a loop point shows no late frame; vl_plate_frame then takes
+ * a request for an earlier frame as one from the next lap. */
+void vl_plate_set_loop(vl_plate *p, int64_t in, int64_t out);
+
 /* Counters: frames decoded, decode errors; ended once the input has ended
  * or broken, broken when it stopped on errors rather than at its end (the
  * last good frame stays available either way). */

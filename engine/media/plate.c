@@ -33,11 +33,20 @@ struct vl_plate {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     /* lock guards everything below */
-    AVFrame *queue[QUEUE];      /* decoded, ascending frame numbers */
-    int64_t queue_index[QUEUE];
+    /* A loop's frames are decoded in laps: after loop_out - 1 (or the end)
+     * the decoder goes back to loop_in by itself and counts the next lap,
+     * so the frames after a loop point are ready before they are due.
+     * Frames are ordered by (lap, frame number). */
+    int64_t loop_in, loop_out;  /* loop_out <= loop_in: no loop */
+    int64_t lap;                /* the lap being decoded */
+    bool wrap;                  /* the decoder is due to go back to loop_in */
+    bool preroll;               /* ... and has, but is not there yet */
+    AVFrame *queue[QUEUE];      /* decoded, in (lap, frame number) order */
+    int64_t queue_index[QUEUE], queue_lap[QUEUE];
     int head, n;
     AVFrame *shown;             /* the reader's frame */
     int64_t shown_index;        /* -1: none yet */
+    int64_t shown_lap, read_lap;
     int64_t seek_to;            /* frame number to seek to; -1: none */
     bool stop, ended;
     vl_plate_stats stats;
@@ -158,11 +167,13 @@ static void *decode_thread(void *arg)
     int errors_in_a_row = 0;
     pthread_mutex_lock(&p->lock);
     while (!p->stop) {
-        if (p->seek_to >= 0) {
-            int64_t to = p->seek_to;
+        if (p->seek_to >= 0 || p->wrap) {
+            int64_t to = p->wrap ? p->loop_in : p->seek_to;
+            if (p->seek_to >= 0)
+                clear_queue(p);     /* the reader jumped: what is queued is stale */
+            p->preroll = p->wrap;
             p->seek_to = -1;
-            clear_queue(p);
-            p->ended = false;
+            p->wrap = p->ended = false;
             pthread_mutex_unlock(&p->lock);
             seek(p, to);
             pthread_mutex_lock(&p->lock);
@@ -179,13 +190,28 @@ static void *decode_thread(void *arg)
             av_frame_unref(f);
             continue;
         }
+        bool looping = p->loop_out > p->loop_in;
         if (err == 0) {
             errors_in_a_row = 0;
+            p->stats.decoded++;
+            int64_t index = frame_number(p, f);
+            if (p->preroll && index < p->loop_in) {
+                av_frame_unref(f);      /* decoded on the way from a key frame */
+                continue;
+            }
+            p->preroll = false;
             int slot = (p->head + p->n) % QUEUE;
             av_frame_move_ref(p->queue[slot], f);
-            p->queue_index[slot] = frame_number(p, p->queue[slot]);
+            p->queue_index[slot] = index;
+            p->queue_lap[slot] = p->lap;
             p->n++;
-            p->stats.decoded++;
+            if (looping && index >= p->loop_out - 1) {
+                p->wrap = true;
+                p->lap++;
+            }
+        } else if (err == AVERROR_EOF && looping) {
+            p->wrap = true;
+            p->lap++;
         } else if (err == AVERROR_EOF || ++errors_in_a_row >= MAX_ERRORS_IN_A_ROW) {
             if (err != AVERROR_EOF) {
                 VL_WARN(LOG, "plate %s: the stream is broken, keeping its last good frame", p->url);
@@ -267,26 +293,35 @@ const AVFrame *vl_plate_frame(vl_plate *p, int64_t frame, int64_t timeout_ns, in
     int64_t deadline = vl_now_ns() + timeout_ns;
     struct timespec ts = { (time_t)(deadline / VL_NS_PER_SEC), (long)(deadline % VL_NS_PER_SEC) };
     pthread_mutex_lock(&p->lock);
-    /* Behind what is shown: a loop back. Seek, and until the decoder
-     * catches up keep showing what there is. */
+    /* Behind what is shown: a loop back. Inside the loop the decoder has
+     * already gone round: the frame is in the next lap. Otherwise seek,
+     * and until the decoder catches up keep showing what there is. */
     if (p->shown_index > frame && p->seek_to < 0) {
-        p->seek_to = frame;
-        p->shown_index = -1;
-        pthread_cond_broadcast(&p->cond);
+        if (p->loop_out > p->loop_in && frame >= p->loop_in) {
+            p->read_lap = p->shown_lap + 1;
+        } else {
+            p->seek_to = frame;
+            p->read_lap = ++p->lap;
+            p->shown_index = -1;
+            pthread_cond_broadcast(&p->cond);
+        }
     }
     for (;;) {
         /* Take every queued frame up to the one asked for; the last one
          * taken is shown. */
-        while (p->n && p->queue_index[p->head] <= frame && p->seek_to < 0) {
+        while (p->n && p->seek_to < 0 && (p->queue_lap[p->head] < p->read_lap ||
+               (p->queue_lap[p->head] == p->read_lap && p->queue_index[p->head] <= frame))) {
             av_frame_unref(p->shown);
             av_frame_move_ref(p->shown, p->queue[p->head]);
             p->shown_index = p->queue_index[p->head];
+            p->shown_lap = p->queue_lap[p->head];
             p->head = (p->head + 1) % QUEUE;
             p->n--;
             pthread_cond_broadcast(&p->cond);
         }
         bool past = p->n && p->seek_to < 0;     /* the next one is later */
-        if (p->shown_index == frame || past || (p->ended && p->seek_to < 0) ||
+        bool exact = p->shown_index == frame && p->shown_lap == p->read_lap;
+        if (exact || past || (p->ended && p->seek_to < 0) ||
             pthread_cond_timedwait(&p->cond, &p->lock, &ts))
             break;
     }
@@ -294,6 +329,14 @@ const AVFrame *vl_plate_frame(vl_plate *p, int64_t frame, int64_t timeout_ns, in
     *index = p->shown_index;
     pthread_mutex_unlock(&p->lock);
     return f;
+}
+
+void vl_plate_set_loop(vl_plate *p, int64_t in, int64_t out)
+{
+    pthread_mutex_lock(&p->lock);
+    p->loop_in = in;
+    p->loop_out = out;
+    pthread_mutex_unlock(&p->lock);
 }
 
 vl_plate_stats vl_plate_get_stats(vl_plate *p)
