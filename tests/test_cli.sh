@@ -230,12 +230,12 @@ pixel() {
     ffmpeg -loglevel error -i "$1" -f rawvideo -pix_fmt rgb24 - 2>/dev/null |
         od -An -tu1 -j $(( ($3 * w + $2) * 3 )) -N3 | xargs
 }
-# is_colour DESC PNG X Y R G B: that pixel within 3 of R G B.
+# is_colour DESC PNG X Y R G B [TOL]: that pixel within TOL (3) of R G B.
 is_colour() {
-    local got; got=$(pixel "$2" "$3" "$4")
+    local got tol=$(( ${8:-3} * ${8:-3} )); got=$(pixel "$2" "$3" "$4")
     set -- "$1" "$5" "$6" "$7" $got
-    [ $# -eq 7 ] && [ $(( ($2 - $5) * ($2 - $5) > 9 || ($3 - $6) * ($3 - $6) > 9 ||
-                          ($4 - $7) * ($4 - $7) > 9 )) = 0 ] || fail "$1: pixel is '${*:5}', expected $2 $3 $4"
+    [ $# -eq 7 ] && [ $(( ($2 - $5) * ($2 - $5) > tol || ($3 - $6) * ($3 - $6) > tol ||
+                          ($4 - $7) * ($4 - $7) > tol )) = 0 ] || fail "$1: pixel is '${*:5}', expected $2 $3 $4"
 }
 ffmpeg -loglevel error -f lavfi -i "color=c=0x3366cc:size=128x64:rate=25" -frames:v 10 \
     -c:v mpeg4 -q:v 2 -pix_fmt yuv420p -y "$T/blue.mp4" || fail "making blue.mp4"
@@ -253,6 +253,28 @@ expect "wall mode, another pose" "$VOLYM" render --plate "$T/blue.mp4" --plate-m
     --pose 1,1,1.2,20,5,0 --out "$T/plate-wall2" 2>/dev/null
 same "$T/plate-wall/wall-000000.png" "$T/plate-wall2/wall-000000.png"
 has "$T/plate-wall.err" "frames decoded, 0 decode errors, 0 shown late"
+
+# Other codecs and formats: 10-bit ProRes 4:2:2 and HEVC (16-bit textures),
+# VP9, HAP (RGB(A) from its DXT blocks), a float EXR still (converted by
+# libswscale).
+codecs="prores_ks:yuv422p10le:mov libvpx-vp9:yuv420p:webm libx265:yuv420p10le:mp4 hap:rgb0:mov"
+for c in $codecs; do
+    IFS=: read -r enc fmt ext <<<"$c"
+    ffmpeg -loglevel error -f lavfi -i "color=c=0x3366cc:size=64x32:rate=25" -frames:v 5 \
+        -c:v "$enc" -pix_fmt "$fmt" -x265-params log-level=error -y "$T/codec.$ext" 2>/dev/null ||
+        ffmpeg -loglevel error -f lavfi -i "color=c=0x3366cc:size=64x32:rate=25" -frames:v 5 \
+            -c:v "$enc" -pix_fmt "$fmt" -y "$T/codec.$ext" || fail "making a $enc clip"
+    expect "$enc plate" "$VOLYM" render --plate "$T/codec.$ext" --plate-mode wall --frames 2 \
+        --out "$T/codec-$enc" 2>"$T/codec-$enc.err"
+    # HAP stores DXT1 blocks: 5-6-5 bits a colour, so up to 8 off.
+    is_colour "$enc ($fmt)" "$T/codec-$enc/wall-000001.png" 960 400 51 102 204 $([ "$enc" = hap ] && echo 8)
+done
+ffmpeg -loglevel error -f lavfi -i "color=c=0x3366cc:size=64x32" -frames:v 1 -c:v exr \
+    -pix_fmt gbrpf32le -y "$T/still.exr" || fail "making an EXR"
+expect "EXR still plate" "$VOLYM" render --plate "$T/still.exr" --plate-mode wall --out "$T/exr" \
+    2>"$T/exr.err"
+is_colour "EXR still" "$T/exr/wall-000000.png" 960 400 51 102 204
+has "$T/exr.err" "gbrpf32le"
 
 # A still image, an image sequence (frame n of the stage shows image n at
 # the sequence's default 25 fps) and a live MPEG-TS stream over UDP.
