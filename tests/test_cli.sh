@@ -300,6 +300,21 @@ expect "UDP stream plate" timeout 20 "$VOLYM" render --plate "udp://127.0.0.1:$p
     --frames 2 --out "$T/udp" 2>"$T/udp.err"
 kill $streamer 2>/dev/null; wait $streamer 2>/dev/null
 is_colour "UDP stream" "$T/udp/wall-000001.png" 960 400 51 204 102
+# A stream that stops after a second: 5 s later volym says it broke, keeps
+# its last good frame and runs on to the end. Nothing on the port at all:
+# after 10 s one message and the fallback pattern, not a hang.
+ffmpeg -loglevel error -re -f lavfi -i "color=c=0x33cc66:size=128x64:rate=25" -t 1 -c:v mpeg2video \
+    -f mpegts "udp://127.0.0.1:$((port + 1))?pkt_size=1316" &
+streamer=$!
+expect "run on through a broken stream" timeout -k 5 30 "$VOLYM" run --headless --frames 200 \
+    --plate "udp://127.0.0.1:$((port + 1))" --plate-mode wall 2>"$T/udp-broken.err"
+wait $streamer 2>/dev/null
+has "$T/udp-broken.err" "the stream is broken (no data for 5 s), keeping its last good frame"
+has "$T/udp-broken.err" "200 frames shown"
+has "$T/udp-broken.err" "the stream broke, its last good frame was held"
+timeout -k 5 30 "$VOLYM" render --plate "udp://127.0.0.1:$((port + 2))" --out "$T/udp-none" 2>"$T/udp-none.err" &&
+    fail "render from a silent UDP port exited 0"
+has "$T/udp-none.err" "cannot open: nothing arrived in 10 s"
 
 # Bad media: one message, the fallback pattern (magenta squares) where
 # the plate would be, render exits 1; a running show goes on.

@@ -8,6 +8,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,10 @@
 #define QUEUE 8                 /* frames decoded ahead */
 /* This many decode errors in a row and the input counts as broken. */
 #define MAX_ERRORS_IN_A_ROW 100
+/* Blocking input (a network stream) gives up after this long without data:
+ * opening, then each read. A read that gives up breaks the stream. */
+#define OPEN_TIMEOUT_NS (10 * VL_NS_PER_SEC)    /* said in open_input's message */
+#define STALL_TIMEOUT_NS (5 * VL_NS_PER_SEC)    /* said in the decoder's message */
 
 struct vl_plate {
     char url[1024];
@@ -29,6 +34,8 @@ struct vl_plate {
     int64_t n_frames;
     pthread_t thread;
     bool thread_started;
+    atomic_bool quit;           /* vl_plate_close: blocking I/O returns */
+    _Atomic int64_t io_deadline;    /* blocking I/O gives up after; 0: never */
 
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -58,16 +65,26 @@ static const char *av_error(int err, char *buf, size_t n)
     return buf;
 }
 
+/* libavformat asks this during blocking I/O: nonzero makes it give up. */
+static int interrupted(void *arg)
+{
+    vl_plate *p = arg;
+    int64_t deadline = atomic_load(&p->io_deadline);
+    return atomic_load(&p->quit) || (deadline && vl_now_ns() > deadline);
+}
+
 static bool open_input(vl_plate *p, const char *url)
 {
     char e[128];
+    p->fmt = avformat_alloc_context();
+    p->fmt->interrupt_callback = (AVIOInterruptCB){ interrupted, p };
+    atomic_store(&p->io_deadline, vl_now_ns() + OPEN_TIMEOUT_NS);
     int err = avformat_open_input(&p->fmt, url, NULL, NULL);
+    if (err >= 0)
+        err = avformat_find_stream_info(p->fmt, NULL);
     if (err < 0) {
-        VL_ERR(LOG, "plate %s: cannot open: %s", url, av_error(err, e, sizeof(e)));
-        return false;
-    }
-    if ((err = avformat_find_stream_info(p->fmt, NULL)) < 0) {
-        VL_ERR(LOG, "plate %s: cannot read stream info: %s", url, av_error(err, e, sizeof(e)));
+        VL_ERR(LOG, "plate %s: cannot open: %s", url, err == AVERROR_EXIT ?
+               "nothing arrived in 10 s" : av_error(err, e, sizeof(e)));
         return false;
     }
     const AVCodec *codec = NULL;
@@ -130,6 +147,7 @@ static int decode_next(vl_plate *p, AVFrame *f)
         int err = avcodec_receive_frame(p->dec, f);
         if (err != AVERROR(EAGAIN))
             return err;
+        atomic_store(&p->io_deadline, vl_now_ns() + STALL_TIMEOUT_NS);
         err = av_read_frame(p->fmt, p->pkt);
         if (err == AVERROR_EOF) {
             avcodec_send_packet(p->dec, NULL);      /* drain */
@@ -153,6 +171,7 @@ static void clear_queue(vl_plate *p)
 
 static void seek(vl_plate *p, int64_t frame)
 {
+    atomic_store(&p->io_deadline, vl_now_ns() + STALL_TIMEOUT_NS);
     AVRational fr = { (int)p->rate.den, (int)p->rate.num };
     int64_t ts = p->start_pts + av_rescale_q(frame, fr, p->time_base);
     if (av_seek_frame(p->fmt, p->stream, ts, AVSEEK_FLAG_BACKWARD) < 0)
@@ -212,9 +231,11 @@ static void *decode_thread(void *arg)
         } else if (err == AVERROR_EOF && looping) {
             p->wrap = true;
             p->lap++;
-        } else if (err == AVERROR_EOF || ++errors_in_a_row >= MAX_ERRORS_IN_A_ROW) {
-            if (err != AVERROR_EOF) {
-                VL_WARN(LOG, "plate %s: the stream is broken, keeping its last good frame", p->url);
+        } else if (err == AVERROR_EOF || err == AVERROR_EXIT ||
+                   ++errors_in_a_row >= MAX_ERRORS_IN_A_ROW) {
+            if (err != AVERROR_EOF && !atomic_load(&p->quit)) {
+                VL_WARN(LOG, "plate %s: the stream is broken (%s), keeping its last good frame",
+                        p->url, err == AVERROR_EXIT ? "no data for 5 s" : "decode errors");
                 p->stats.broken = true;
             }
             p->ended = true;
@@ -266,6 +287,7 @@ void vl_plate_close(vl_plate *p)
     if (!p)
         return;
     if (p->thread_started) {
+        atomic_store(&p->quit, true);
         pthread_mutex_lock(&p->lock);
         p->stop = true;
         pthread_cond_broadcast(&p->cond);
