@@ -292,6 +292,22 @@ for i in 0 1 2; do
     v=$(( (2 + i * 3) * 16 ))
     is_colour "image sequence, frame $i" "$T/seq/wall-00000$i.png" 960 400 $v $v $v
 done
+# In point, loop, hold and speed through the program: each stage frame
+# shows the image the frame clock says (images 0, 1, 2 are grey 32, 80, 128).
+grey() { local v; v=$(pixel "$1" 960 400); echo $(( (${v%% *} - 8) / 48 )); }
+plays() {   # DESC "EXPECTED GREYS" ARGS...
+    local d=$1 want=$2 got=""; shift 2
+    rm -rf "$T/seqplay"
+    "$VOLYM" render --plate "$T/seq%d.png" --plate-mode wall --frames 4 --out "$T/seqplay" "$@" \
+        2>/dev/null || fail "$d: render failed"
+    for i in 0 1 2 3; do got="$got $(grey "$T/seqplay/wall-00000$i.png")"; done
+    [ "${got# }" = "$want" ] || fail "$d: frames show '${got# }', expected '$want'"
+}
+plays "loop from the in point" "1 2 1 2" --plate-in 1
+plays "hold at the out point" "0 1 2 2" --plate-once
+plays "out point" "0 1 0 1" --plate-out 2
+plays "half speed" "0 0 1 1" --plate-speed 1/2
+
 port=$(( 20000 + RANDOM % 20000 ))
 ffmpeg -loglevel error -re -f lavfi -i "color=c=0x33cc66:size=128x64:rate=25" -t 20 -c:v mpeg2video \
     -f mpegts "udp://127.0.0.1:$port?pkt_size=1316" &
