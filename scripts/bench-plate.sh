@@ -64,5 +64,7 @@ printf "  (a) static camera   volym %7s fps   ffmpeg v360 %7s fps   ratio %sx  (
     "$vl_static" "$ff_static" "$(ratio "$vl_static" "$ff_static")"
 printf "  (b) moving camera   volym %7s fps   ffmpeg v360 %7s fps   ratio %sx  (target >= 20)\n" \
     "$vl_moving" "$ff_moving" "$(ratio "$vl_moving" "$ff_moving")"
+echo "      where volym's time goes:"
+echo "$out" | grep -E "decoding alone|without decoding" | sed 's/^ */        /'
 printf "  (c) 3840x2160 H.264 plate, wall mode: %s fps decoded and shown  (target >= 24)\n" "$vl_4k"
 echo "      real time at 25 fps: $(echo "$run4k" | sed 's/^.*volym: //' | tr '\n' ' ')"
