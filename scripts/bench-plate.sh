@@ -51,10 +51,11 @@ ff_static=$(fps "$frames" "$t0" "$t1")
 ff_moving=$(fps "$frames" "$t1" "$t2")
 
 out=$("$volym" bench plate --plate "$eq" --frames "$frames" --quiet)
-vl_static=$(echo "$out" | awk '/static camera/ { print $(NF - 1) }')
-vl_moving=$(echo "$out" | awk '/moving camera/ { print $(NF - 1) }')
+field_fps() { awk -v what="$1" '$0 ~ what { for (i = 2; i <= NF; i++) if ($i == "fps") print $(i - 1) }'; }
+vl_static=$(echo "$out" | field_fps "static camera")
+vl_moving=$(echo "$out" | field_fps "moving camera")
 out4k=$("$volym" bench plate --plate "$uhd" --plate-mode wall --frames "$frames" --quiet)
-vl_4k=$(echo "$out4k" | awk '/static camera/ { print $(NF - 1) }')
+vl_4k=$(echo "$out4k" | field_fps "static camera")
 run4k=$(SDL_VIDEODRIVER=offscreen "$volym" run --headless --plate "$uhd" --plate-mode wall \
         --frames 250 2>&1 | grep -E "frames shown|shown late" || true)
 
