@@ -67,9 +67,12 @@ static void usage(FILE *f)
           "  volym bench plate    --plate FILE decoded and reprojected as fast as it goes\n\noptions:\n", f);
     for (size_t i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++) {
         const opt_def *o = &opt_table[i];
-        char left[64];
+        char left[96];
         snprintf(left, sizeof(left), "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-        fprintf(f, "  %-32s %s\n", left, o->help);
+        if (strlen(left) > 32)      /* a long argument: the help on its own line */
+            fprintf(f, "  %s\n  %-32s %s\n", left, "", o->help);
+        else
+            fprintf(f, "  %-32s %s\n", left, o->help);
     }
     fputs("  --help, --version\n", f);
 }
