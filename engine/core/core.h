@@ -85,6 +85,37 @@ bool vl_rational_parse(const char *s, vl_rational *out);
 
 double vl_rational_to_double(vl_rational r);
 
+/* ---- SMPTE timecode ------------------------------------------------------- */
+
+/* A timecode label HH:MM:SS:FF. Drop-frame (29.97 and 59.94) counts at 30 or
+ * 60 a second but skips the labels ;00 and ;01 (;00 to ;03 at 59.94) at the
+ * start of every minute except minutes 0, 10, 20 ..., so the label keeps
+ * to the wall clock: 00:10:00;00 is frame 17982, 599.9994 s in. */
+typedef struct vl_timecode {
+    int hours, minutes, seconds, frames;
+    bool drop;                  /* written with ';' before the frames */
+} vl_timecode;
+
+/* Frames a second the label counts: the rate rounded up (24 for 23.976,
+ * 30 for 29.97). */
+int vl_timecode_base(vl_rational rate);
+
+/* True for the rates that count in drop-frame: 30000/1001 and 60000/1001. */
+bool vl_timecode_drop(vl_rational rate);
+
+/* The label of frame n (n >= 0) counted from `start`; it wraps at 24 h. */
+vl_timecode vl_timecode_at(vl_rational rate, vl_timecode start, int64_t n);
+
+/* The frame count of a label from 00:00:00:00 (its inverse). */
+int64_t vl_timecode_frames(vl_rational rate, vl_timecode tc);
+
+/* "HH:MM:SS:FF", or "HH:MM:SS;FF" for drop-frame. buf holds 12 bytes. */
+void vl_timecode_format(vl_timecode tc, char buf[12]);
+
+/* Parse "HH:MM:SS:FF" (or ';' / '.' before FF) for a rate: false for bad
+ * numbers, frames >= the base, or a label drop-frame skips. */
+bool vl_timecode_parse(const char *s, vl_rational rate, vl_timecode *out);
+
 /* ---- orientation --------------------------------------------------------- */
 
 /* An orientation as the three unit axes of a rotated frame, in stage space
