@@ -375,6 +375,34 @@ usage_error "plate rotate" "YAW,PITCH,ROLL" render --plate x --plate-rotate 1,2
 usage_error "scene place" "X,Y,Z" render --scene-place 1,2
 usage_error "plate in/out" "must come after" render --plate x --plate-in 10 --plate-out 5
 
+echo "# k. run --stats: a JSON line a frame with exact targets and drop-frame timecode"
+sed 's/"rate": "25"/"rate": "29.97"/' "$T/ok.json" >"$T/ntsc.json"
+expect "run with --stats" "$VOLYM" run --headless --stage "$T/ntsc.json" --scene builtin:grid \
+    --frames 30 --stats "$T/stats.jsonl" --timecode "00:00:59;20" 2>"$T/stats.err"
+has "$T/stats.err" "[stats] 30 frames, "
+has "$T/stats.err" "frame time p50 "
+python3 - "$T/stats.jsonl" <<'PY' || fail "stats.jsonl is not what it should be"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert len(lines) == 30, len(lines)
+prev = -1
+for r in lines:
+    n = r["frame"]
+    assert n > prev and r["dropped_before"] == n - prev - 1, r
+    prev = n
+    assert r["target_ns"] == n * 1001 * 10**9 // 30000, r          # exact 29.97 frame times
+    assert r["target_ns"] <= r["start_ns"] <= r["render_end_ns"] <= r["present_ns"], r
+    assert r["pose_age_ms"] is None and r["late"] in (True, False), r
+    # 00:00:59;20 + n frames at 30 labels a second, ;00 and ;01 of minute 1 skipped
+    f = 59 * 30 + 20 + n
+    want = "00:00:59;%02d" % (f - 59 * 30) if f < 60 * 30 else "00:01:%02d;%02d" % divmod(f - 60 * 30 + 2, 30)
+    assert r["timecode"] == want, (r["timecode"], want)
+PY
+usage_error "bad timecode" "not a label drop-frame skips" run --headless --stage "$T/ntsc.json" \
+    --frames 1 --timecode "00:01:00;00"
+usage_error "stats file" "cannot write /nonexistent/stats.jsonl" run --headless --frames 1 \
+    --stats /nonexistent/stats.jsonl
+
 if [ "$failures" -ne 0 ]; then
     echo "test_cli: $failures check(s) failed" >&2
     exit 1

@@ -23,6 +23,8 @@ typedef struct vl_opts {
     int plate_in, plate_out;    /* source frames; out 0: the end */
     const char *plate_speed;
     bool plate_once;            /* hold the last frame instead of looping */
+    const char *stats_path;     /* run: --stats FILE, JSON lines */
+    const char *timecode;       /* --timecode: the label of frame 0 */
     vl_pose pose;
     bool pose_given;
     double fov_h_deg;
@@ -39,6 +41,23 @@ typedef struct vl_opts {
     bool headless;
     bool quiet, verbose;
 } vl_opts;
+
+/* One frame of `run`, for --stats (times in ns from the clock's frame 0). */
+typedef struct vl_frame_record {
+    int64_t frame;
+    int64_t dropped;            /* frames skipped just before this one */
+    int64_t target_ns, start_ns, render_end_ns, present_ns;
+    double pose_age_ms;         /* newest tracking sample's age at start; < 0: none */
+    bool late;                  /* rendering ended after the frame's period */
+    char timecode[12];
+} vl_frame_record;
+
+/* Frame statistics: JSON lines to `path` (NULL: none) and a summary logged
+ * by vl_stats_close. NULL, with one message, when path cannot be written. */
+typedef struct vl_stats vl_stats;
+vl_stats *vl_stats_open(const char *path);
+void vl_stats_frame(vl_stats *s, const vl_frame_record *r);
+void vl_stats_close(vl_stats *s);
 
 /* Parse argv into opts (defaults first). Returns 0 to go on, 1 when the
  * program should exit successfully (--help, --version), -1 on a usage error

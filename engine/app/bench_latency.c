@@ -47,19 +47,6 @@ static void *send_thread(void *arg)
     return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double percentile(double *v, int n, double p)
-{
-    qsort(v, n, sizeof(*v), cmp_double);
-    int i = (int)(p / 100.0 * (n - 1) + 0.5);
-    return v[i];
-}
-
 int vl_bench_latency(const vl_opts *o)
 {
     /* The first second (50 frames) is warm-up, not measured. */
@@ -135,10 +122,10 @@ int vl_bench_latency(const vl_opts *o)
         goto done;
     }
     vl_tracker_stats st = vl_tracker_get_stats(trk);
-    double lat50 = percentile(latency, n_lat, 50), lat99 = percentile(latency, n_lat, 99);
-    double ren50 = percentile(render_ms + 50, frames - 50, 50);
-    double ren99 = percentile(render_ms + 50, frames - 50, 99);
-    double wait99 = percentile(wait, n_lat, 99);
+    double lat50 = vl_percentile(latency, n_lat, 50), lat99 = vl_percentile(latency, n_lat, 99);
+    double ren50 = vl_percentile(render_ms + 50, frames - 50, 50);
+    double ren99 = vl_percentile(render_ms + 50, frames - 50, 99);
+    double wait99 = vl_percentile(wait, n_lat, 99);
     printf("volym bench latency: %s at 50 fps, builtin:grid, FreeD at %d Hz over loopback, "
            "%d frames (the first 50 not measured), %d datagrams measured\n",
            o->stage_path ? o->stage_path : "default stage", SEND_HZ, frames, n_lat);

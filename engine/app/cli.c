@@ -50,6 +50,8 @@ static const opt_def opt_table[] = {
     { "view", OPT_VIEW, 0, 0, 0, "camera|reference", "render: also write what the camera films / the scene straight from the camera" },
     { "camera-size", OPT_SIZE, OFF(camera_w), 16, 8192, "WxH", "camera image size (default 1920x1080)" },
     { "inner-size", OPT_SIZE, OFF(inner_w), 16, 8192, "WxH", "inner frustum render size (default: camera size x (1 + overscan))" },
+    { "stats", OPT_STRING, OFF(stats_path), 0, 0, "FILE", "run: one JSON line a frame (timing, timecode, pose age) into FILE" },
+    { "timecode", OPT_STRING, OFF(timecode), 0, 0, "HH:MM:SS:FF", "run: the timecode of the first frame (default 00:00:00:00; ';' for drop-frame rates)" },
     { "headless", OPT_FLAG, OFF(headless), 0, 0, NULL, "run: no windows, even with a display" },
     { "quiet", OPT_FLAG, OFF(quiet), 0, 0, NULL, "only warnings and errors" },
     { "verbose", OPT_FLAG, OFF(verbose), 0, 0, NULL, "debug messages" },

@@ -355,6 +355,15 @@ static int run_main(const vl_opts *o, bool headless)
             s.scene ? (o->scene ? o->scene : "builtin:fell") : "",
             o->stage_path ? o->stage_path : "the built-in stage",
             (long long)rate.num, (long long)rate.den, headless ? " (headless)" : "");
+    vl_timecode tc0 = { .drop = vl_timecode_drop(rate) };
+    if (o->timecode && !vl_timecode_parse(o->timecode, rate, &tc0)) {
+        VL_ERR(LOG, "--timecode %s: expected HH:MM:SS:FF with FF below %d%s", o->timecode,
+               vl_timecode_base(rate), tc0.drop ? ", not a label drop-frame skips" : "");
+        goto done;
+    }
+    vl_stats *stats = vl_stats_open(o->stats_path);
+    if (!stats)
+        goto done;
     unsigned *textures = vl_xcalloc(s.stage->n_outputs, sizeof(*textures));
     for (int i = 0; i < s.stage->n_outputs; i++)
         textures[i] = vl_renderer_canvas_texture(s.renderer, i);
@@ -368,18 +377,34 @@ static int run_main(const vl_opts *o, bool headless)
     int64_t n = 0, shown = 0, dropped = 0;
     for (; !o->frames || shown < o->frames; n++, shown++) {
         int64_t next = vl_frame_catch_up(rate, t0, n, vl_now_ns());
+        vl_frame_record rec = { .frame = next, .dropped = next - n, .pose_age_ms = -1 };
         dropped += next - n;
         n = next;
         int64_t deadline = t0 + vl_frame_time_ns(rate, n);
         vl_sleep_until_ns(deadline);
+        int64_t start = vl_now_ns();
         double t_sec = vl_frame_time_ns(rate, n) / 1e9;
         vl_camera cam = frame_camera(&s, o, n, deadline);
         update_plate(&s, n, vl_frame_period_ns(rate) / 4);
         vl_renderer_frame(s.renderer, s.scene, &cam, t_sec);
-        if (!vl_gl_present(s.gl, textures, s.stage->n_outputs))
+        vl_renderer_finish(s.renderer);
+        int64_t end = vl_now_ns();
+        bool open = vl_gl_present(s.gl, textures, s.stage->n_outputs);
+        vl_sample newest;
+        if (s.samples && vl_sample_buffer_latest(s.samples, o->camera_id, &newest))
+            rec.pose_age_ms = (start - newest.rx_ns) / 1e6;
+        rec.target_ns = deadline - t0;
+        rec.start_ns = start - t0;
+        rec.render_end_ns = end - t0;
+        rec.present_ns = vl_now_ns() - t0;
+        rec.late = end > deadline + vl_frame_period_ns(rate);
+        vl_timecode_format(vl_timecode_at(rate, tc0, n), rec.timecode);
+        vl_stats_frame(stats, &rec);
+        if (!open)
             break;
     }
     free(textures);
+    vl_stats_close(stats);
     VL_INFO(LOG, "%lld frames shown, %lld dropped to keep time", (long long)shown,
             (long long)dropped);
     report_trackers(&s);

@@ -200,3 +200,16 @@ void vl_basis_to_ptr(const vl_basis *b, double *pan_deg, double *tilt_deg, doubl
      * right.z = -cos tilt sin roll (see the matrix product above). */
     *roll_deg = atan2(-b->right[2], b->up[2]) * r2d;
 }
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double vl_percentile(double *v, int n, double p)
+{
+    qsort(v, n, sizeof(*v), cmp_double);
+    int i = (int)(p / 100.0 * (n - 1) + 0.5);
+    return v[i];
+}

@@ -85,6 +85,9 @@ bool vl_rational_parse(const char *s, vl_rational *out);
 
 double vl_rational_to_double(vl_rational r);
 
+/* The p-th percentile (0..100, nearest rank) of v[0..n-1], n > 0; sorts v. */
+double vl_percentile(double *v, int n, double p);
+
 /* ---- SMPTE timecode ------------------------------------------------------- */
 
 /* A timecode label HH:MM:SS:FF. Drop-frame (29.97 and 59.94) counts at 30 or
