@@ -288,7 +288,7 @@ static void compare_new(const gl_env *e, enum AVPixelFormat fmt, enum AVColorSpa
  * diagonal, aspect 16:9. */
 static void test_fallback(const gl_env *e)
 {
-    CHECK(!vl_plate_tex_ready(e->t));
+    CHECK(vl_plate_tex_layout(e->t) == 0);  /* the fallback pattern */
     CHECK_NEAR(vl_plate_tex_aspect(e->t), 16.0 / 9.0, 1e-12);
     int w = 160, h = 90, magenta = 0, grey = 0, white = 0;
     unsigned char *p = draw_rgba8(e, w, h);
@@ -493,7 +493,7 @@ static void test_bad_frames(const gl_env *e)
     AVFrame *f = random_frame(AV_PIX_FMT_YUV420P, W, H, true);
     f->sample_aspect_ratio = (AVRational){ 4, 3 };
     CHECK(vl_plate_tex_upload(e->t, f));
-    CHECK(vl_plate_tex_ready(e->t));
+    CHECK(vl_plate_tex_layout(e->t) != 0);
     CHECK_NEAR(vl_plate_tex_aspect(e->t), (double)W / H * 4 / 3, 1e-12);
     unsigned char *before = draw_rgba8(e, W, H);
 

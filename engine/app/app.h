@@ -15,7 +15,6 @@ typedef struct vl_opts {
     const char *stage_path;     /* NULL: the built-in stage */
     const char *scene;          /* NULL: builtin:fell, or none behind a plate */
     double scene_place[7];      /* --scene-place x,y,z[,pan,tilt,roll[,scale]] */
-    int n_scene_place;
     const char *plate;          /* --plate FILE|URL */
     int plate_mode;             /* enum vl_plate_mode */
     double plate_rotate[3];     /* yaw, pitch, roll */

@@ -172,8 +172,6 @@ static bool set_option(vl_opts *opts, const opt_def *o, const char *arg)
                     o->name, o->arg, arg);
             return false;
         }
-        if (o->offset == OFF(scene_place))
-            opts->n_scene_place = n;
         return true;
     }
     case OPT_PLATE_MODE: {

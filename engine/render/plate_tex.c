@@ -125,8 +125,6 @@ void vl_plate_tex_destroy(vl_plate_tex *t)
     free(t);
 }
 
-bool vl_plate_tex_ready(const vl_plate_tex *t) { return t->shape.layout != 0; }
-
 int vl_plate_tex_layout(const vl_plate_tex *t) { return t->shape.layout; }
 
 double vl_plate_tex_aspect(const vl_plate_tex *t) { return t->aspect; }

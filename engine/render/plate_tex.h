@@ -30,9 +30,6 @@ void vl_plate_tex_destroy(vl_plate_tex *t);
  * when the frame cannot be shown; the previous picture stays. */
 bool vl_plate_tex_upload(vl_plate_tex *t, const struct AVFrame *f);
 
-/* True once a frame has been uploaded (otherwise the fallback pattern). */
-bool vl_plate_tex_ready(const vl_plate_tex *t);
-
 /* The plate.glsl variant the current picture needs: programs that sample
  * it are built with "#define PLATE_LAYOUT n" before plate.glsl (0: the
  * fallback pattern; 1 packed RGB; 2 NV12-like; 3 one plane per component).

@@ -253,7 +253,6 @@ vl_renderer *vl_renderer_create(const vl_stage *stage, const vl_renderer_desc *d
     r->stage = vl_stage_copy(stage);
     r->desc = desc ? *desc : (vl_renderer_desc){ 0 };
     r->outer_time = NAN;
-    r->outer_stale = true;
     r->wall_prog = vl_gl_program("wall_view", vl_shader_wall_view_vert, vl_shader_wall_view_frag);
     r->blit_prog = vl_gl_program("blit", vl_shader_blit_vert, vl_shader_blit_frag);
     r->outer_prog = vl_gl_program("outer", vl_shader_canvas_vert, vl_shader_outer_frag);
@@ -359,7 +358,6 @@ void vl_renderer_set_plate(vl_renderer *r, const vl_plate_view *view)
     r->has_plate = view != NULL;
     if (view)
         r->plate = *view;
-    r->outer_stale = true;
 }
 
 bool vl_renderer_plate_frame(vl_renderer *r, const struct AVFrame *f)
