@@ -25,6 +25,9 @@ typedef struct vl_sample {
     double focus_m;             /* focus distance in metres, or 0 when unknown */
     bool has_encoders;          /* zoom and focus below were sent */
     uint32_t zoom, focus;       /* raw lens encoder values */
+    bool has_timecode;          /* the tracker sent a timecode (OpenTrackIO) */
+    vl_timecode timecode;       /* its label for the moment the sample describes */
+    vl_rational timecode_rate;  /* the rate that label counts at */
 } vl_sample;
 
 /* ---- protocol parsers ---------------------------------------------------- */
