@@ -724,6 +724,80 @@ static void test_senders(void)
     vl_track_sender_close(NULL);
 }
 
+/* timing.timecode in both shapes: 1.0's "format" and 0.9's "frameRate";
+ * without a rate of its own the sample rate counts. Out of range labels
+ * and wrong types drop the sample. The encoder writes what it reads. */
+static void test_timecode(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    const char *cam = "\"transforms\":[{\"translation\":{\"x\":0,\"y\":0,\"z\":1},"
+                      "\"rotation\":{\"pan\":0,\"tilt\":0,\"roll\":0}}]";
+    static const struct { const char *timing; int h, m, s, fr; int64_t num, den; bool drop; } cases[] = {
+        { "{\"timecode\":{\"hours\":1,\"minutes\":2,\"seconds\":3,\"frames\":4,"
+          "\"format\":{\"frameRate\":{\"num\":30000,\"denom\":1001},\"dropFrame\":true}}}",
+          1, 2, 3, 4, 30000, 1001, true },
+        { "{\"timecode\":{\"hours\":10,\"minutes\":0,\"seconds\":59,\"frames\":24,"
+          "\"frameRate\":{\"num\":25,\"denom\":1}}}", 10, 0, 59, 24, 25, 1, false },
+        { "{\"sampleRate\":{\"num\":50,\"denom\":1},\"timecode\":{\"hours\":0,"
+          "\"minutes\":0,\"seconds\":1,\"frames\":49}}", 0, 0, 1, 49, 50, 1, false },
+    };
+    static const char *const bad[] = {
+        "{\"timecode\":{\"hours\":0,\"minutes\":0,\"seconds\":1,\"frames\":25,"
+          "\"frameRate\":{\"num\":25,\"denom\":1}}}",   /* frames past the rate */
+        "{\"timecode\":{\"hours\":24,\"minutes\":0,\"seconds\":0,\"frames\":0,"
+          "\"frameRate\":{\"num\":25,\"denom\":1}}}",
+        "{\"timecode\":{\"hours\":0,\"minutes\":0,\"seconds\":0,\"frames\":0}}",
+        "{\"timecode\":{\"hours\":0,\"minutes\":0,\"seconds\":0,\"frames\":0,"
+          "\"format\":{\"frameRate\":{\"num\":24,\"denom\":1},\"dropFrame\":1}}}",
+        "{\"timecode\":{\"hours\":\"1\",\"minutes\":0,\"seconds\":0,\"frames\":0,"
+          "\"frameRate\":{\"num\":25,\"denom\":1}}}",
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char json[1024];
+        snprintf(json, sizeof(json), "{\"timing\":%s,%s}", cases[i].timing, cam);
+        int before = f.got.n;
+        feed_json(&f, (uint16_t)(100 + i), json);
+        CHECK(f.got.n == before + 1);
+        if (f.got.n == before)
+            continue;
+        const vl_sample *s = &f.got.samples[f.got.n - 1];
+        CHECK(s->has_timecode);
+        CHECK(s->timecode.hours == cases[i].h && s->timecode.minutes == cases[i].m &&
+              s->timecode.seconds == cases[i].s && s->timecode.frames == cases[i].fr);
+        CHECK(s->timecode_rate.num == cases[i].num && s->timecode_rate.den == cases[i].den);
+        CHECK(s->timecode.drop == cases[i].drop);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char json[1024];
+        snprintf(json, sizeof(json), "{\"timing\":%s,%s}", bad[i], cam);
+        int before = f.got.n;
+        feed_json(&f, (uint16_t)(150 + i), json);
+        CHECK(f.got.n == before && f.got.errors[VL_TRACK_MALFORMED] == (int)i + 1);
+    }
+    feed_json(&f, 200, "{\"transforms\":[{\"translation\":{\"x\":0,\"y\":0,\"z\":1},"
+                       "\"rotation\":{\"pan\":0,\"tilt\":0,\"roll\":0}}]}");
+    CHECK(!f.got.samples[f.got.n - 1].has_timecode);
+
+    vl_sample tc = { .camera = 2, .has_timecode = true, .timecode_rate = { 60000, 1001 },
+                     .timecode = { 23, 59, 59, 59, true } };
+    char *json = vl_otrk_encode_json(&tc, 7);
+    CHECK(json != NULL);
+    int before = f.got.n;
+    if (json)
+        feed_json(&f, 201, json);
+    free(json);
+    CHECK(f.got.n == before + 1);
+    if (f.got.n == before + 1) {
+        const vl_sample *s = &f.got.samples[before];
+        char text[12];
+        vl_timecode_format(s->timecode, text);
+        CHECK(s->has_timecode && !strcmp(text, "23:59:59;59"));
+        CHECK(s->timecode_rate.num == 60000 && s->timecode_rate.den == 1001);
+    }
+    vl_otrk_parser_destroy(f.parser);
+}
+
 int main(void)
 {
     test_fletcher16();
@@ -733,6 +807,7 @@ int main(void)
     test_minimal_sample();
     test_chained_transforms();
     test_lens();
+    test_timecode();
     test_malformed_json();
     test_out_of_order();
     test_missing_segment();

@@ -78,6 +78,9 @@ static void test_round_trip(void)
     in[2].has_encoders = true;
     in[2].zoom = 0xFFFFFF;
     in[2].focus = 0;
+    in[2].has_timecode = true;
+    in[2].timecode_rate = (vl_rational){ 30000, 1001 };
+    in[2].timecode = (vl_timecode){ 1, 2, 0, 2, true };
     double t[3] = { 0.0, 0.020000001, 3600.123456789 };
     char text[2048] = "", line[512];
     for (int i = 0; i < 3; i++) {
@@ -99,7 +102,15 @@ static void test_round_trip(void)
         CHECK_NEAR(s->fov_h_deg, in[i].fov_h_deg, 1e-6);
         CHECK(s->has_encoders == in[i].has_encoders);
         CHECK(s->zoom == in[i].zoom && s->focus == in[i].focus);
+        CHECK(s->has_timecode == in[i].has_timecode);
+        if (s->has_timecode && in[i].has_timecode)
+            CHECK(vl_timecode_frames(s->timecode_rate, s->timecode) ==
+                  vl_timecode_frames(in[i].timecode_rate, in[i].timecode) &&
+                  s->timecode_rate.num == in[i].timecode_rate.num &&
+                  s->timecode.drop == in[i].timecode.drop);
     }
+    vl_sample_to_json(&in[2], 0, line, sizeof(line));
+    CHECK(strstr(line, "\"timecode\": \"01:02:00;02\", \"timecode_rate\": \"30000/1001\"}"));
     vl_take_free(take);
     vl_take_free(NULL);
 }
@@ -214,6 +225,8 @@ static void test_errors(void)
     check_bad_line("{\"t\": 0.5, \"camera\": 1.5, \"x\": 0, \"y\": 0, \"z\": 0, \"pan\": 0, \"tilt\": 0, \"roll\": 0}");
     check_bad_line("{\"t\": 0.5, \"camera\": 1, \"x\": 0, \"y\": 0, \"z\": 0, \"pan\": 0, \"tilt\": 0, \"roll\": 0, \"zoom\": 5}");
     check_bad_line("{\"t\": 0.5, \"camera\": 1, \"x\": 0, \"y\": 0, \"z\": 0, \"pan\": 0, \"tilt\": 0, \"roll\": 0, \"fov\": 0}");
+    check_bad_line("{\"t\": 0.5, \"camera\": 1, \"x\": 0, \"y\": 0, \"z\": 0, \"pan\": 0, \"tilt\": 0, \"roll\": 0, \"timecode\": \"00:00:01:00\"}");
+    check_bad_line("{\"t\": 0.5, \"camera\": 1, \"x\": 0, \"y\": 0, \"z\": 0, \"pan\": 0, \"tilt\": 0, \"roll\": 0, \"timecode\": \"00:01:00;00\", \"timecode_rate\": \"30000/1001\"}");
 
     char log[1024];
     char missing[300];

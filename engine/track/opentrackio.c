@@ -246,41 +246,59 @@ static bool required_numbers(const json_t *obj, const char *const *keys, int n, 
     return true;
 }
 
-/* {"num": n, "denom": d}, both positive integers. */
-static bool valid_rational(const json_t *obj, const char *key)
+/* {"num": n, "denom": d}, both positive integers, into *out (left as it
+ * was when the key is absent). */
+static bool read_rational(const json_t *obj, const char *key, vl_rational *out)
 {
     json_t *r;
-    json_int_t v;
+    json_int_t num, den;
     enum field f = object_field(obj, key, &r);
     if (f == FIELD_ABSENT)
         return true;
-    return f == FIELD_OK && integer_field(r, "num", 1, UINT32_MAX, &v) == FIELD_OK &&
-           integer_field(r, "denom", 1, UINT32_MAX, &v) == FIELD_OK;
+    if (f != FIELD_OK || integer_field(r, "num", 1, UINT32_MAX, &num) != FIELD_OK ||
+        integer_field(r, "denom", 1, UINT32_MAX, &den) != FIELD_OK)
+        return false;
+    *out = (vl_rational){ num, den };
+    return true;
 }
 
-/* volym does not use timing (samples are stamped on receipt), but a sample
- * whose timing is of the wrong shape is not trusted for the rest either. */
-static bool valid_timing(const json_t *root)
+/* timing.timecode: hours, minutes, seconds, frames and its rate, as
+ * "frameRate" (OpenTrackIO 0.9) or "format": {"frameRate", "dropFrame"}
+ * (1.0); without a rate of its own the sample rate is the timecode's.
+ * Samples are stamped on receipt, so the rest of timing is only checked:
+ * a sample whose timing is of the wrong shape is not trusted at all. */
+static bool read_timing(const json_t *root, vl_sample *s)
 {
-    static const struct { const char *key; json_int_t max; } tc_fields[] = {
-        { "hours", 23 }, { "minutes", 59 }, { "seconds", 59 }, { "frames", INT32_MAX },
-    };
-    json_t *timing, *tc;
-    json_int_t v;
+    static const char *const keys[4] = { "hours", "minutes", "seconds", "frames" };
+    static const json_int_t max[4] = { 23, 59, 59, 119 };
+    json_t *timing, *tc, *format = NULL, *drop = NULL;
+    json_int_t v[4];
+    vl_rational rate = { 0, 1 };
     enum field f = object_field(root, "timing", &timing);
     if (f != FIELD_OK)
         return f == FIELD_ABSENT;
-    if (!valid_rational(timing, "sampleRate") ||
-        integer_field(timing, "sequenceNumber", 0, UINT32_MAX, &v) == FIELD_BAD)
+    if (!read_rational(timing, "sampleRate", &rate) ||
+        integer_field(timing, "sequenceNumber", 0, UINT32_MAX, &v[0]) == FIELD_BAD)
         return false;
     f = object_field(timing, "timecode", &tc);
     if (f != FIELD_OK)
         return f == FIELD_ABSENT;
-    for (size_t i = 0; i < sizeof(tc_fields) / sizeof(tc_fields[0]); i++) {
-        if (integer_field(tc, tc_fields[i].key, 0, tc_fields[i].max, &v) == FIELD_BAD)
+    for (int i = 0; i < 4; i++)
+        if (integer_field(tc, keys[i], 0, max[i], &v[i]) != FIELD_OK)
             return false;
-    }
-    return valid_rational(tc, "frameRate");
+    if (!read_rational(tc, "frameRate", &rate) ||
+        object_field(tc, "format", &format) == FIELD_BAD ||
+        (format && !read_rational(format, "frameRate", &rate)))
+        return false;
+    if (format && (drop = json_object_get(format, "dropFrame")) && !json_is_boolean(drop))
+        return false;
+    if (rate.num == 0 || v[3] >= vl_timecode_base(rate))
+        return false;
+    s->has_timecode = true;
+    s->timecode_rate = rate;
+    s->timecode = (vl_timecode){ (int)v[0], (int)v[1], (int)v[2], (int)v[3],
+                                 drop ? json_is_true(drop) : vl_timecode_drop(rate) };
+    return true;
 }
 
 /* ---- transforms ----------------------------------------------------------- */
@@ -437,7 +455,7 @@ static bool read_sample(vl_otrk_parser *p, const json_t *root, vl_sample *s)
         integer_field(root, "sourceNumber", 0, INT_MAX, &camera) == FIELD_BAD)
         return false;
     *s = (vl_sample){ .camera = (int)camera };
-    return read_transforms(root, &s->pose) && valid_timing(root) &&
+    return read_transforms(root, &s->pose) && read_timing(root, s) &&
            read_sensor(p, root, s->camera) && read_lens(p, root, s);
 }
 
@@ -646,6 +664,20 @@ static bool add_lens(json_t *root, const vl_sample *s)
     return ok;
 }
 
+/* OpenTrackIO 1.0's shape: the rate and drop-frame flag under "format". */
+static bool add_timecode(json_t *timing, const vl_sample *s)
+{
+    const vl_timecode *tc = &s->timecode;
+    if (!s->has_timecode)
+        return true;
+    return json_object_set_new(
+               timing, "timecode",
+               json_pack("{s:i,s:i,s:i,s:i,s:{s:{s:I,s:I},s:b}}", "hours", tc->hours,
+                         "minutes", tc->minutes, "seconds", tc->seconds, "frames", tc->frames,
+                         "format", "frameRate", "num", (json_int_t)s->timecode_rate.num,
+                         "denom", (json_int_t)s->timecode_rate.den, "dropFrame", tc->drop)) == 0;
+}
+
 /* NULL when a value of the sample is not finite: JSON has no NaN. */
 char *vl_otrk_encode_json(const vl_sample *s, uint32_t sequence)
 {
@@ -659,7 +691,7 @@ char *vl_otrk_encode_json(const vl_sample *s, uint32_t sequence)
         "translation", "x", p->pos[0], "y", p->pos[1], "z", p->pos[2],
         "rotation", "pan", p->pan_deg, "tilt", p->tilt_deg, "roll", p->roll_deg);
     char *text = NULL;
-    if (root && add_lens(root, s))
+    if (root && add_lens(root, s) && add_timecode(json_object_get(root, "timing"), s))
         text = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     return text;

@@ -40,6 +40,12 @@ int vl_sample_to_json(const vl_sample *s, double t_sec, char *buf, size_t n)
         append(buf, n, &len, ", \"fov\": %.9g", s->fov_h_deg);
     if (s->has_encoders)
         append(buf, n, &len, ", \"zoom\": %u, \"focus\": %u", (unsigned)s->zoom, (unsigned)s->focus);
+    if (s->has_timecode) {
+        char tc[12];
+        vl_timecode_format(s->timecode, tc);
+        append(buf, n, &len, ", \"timecode\": \"%s\", \"timecode_rate\": \"%lld/%lld\"", tc,
+               (long long)s->timecode_rate.num, (long long)s->timecode_rate.den);
+    }
     append(buf, n, &len, "}");
     return len;
 }
@@ -68,6 +74,20 @@ static bool get_uint(const json_t *obj, const char *key, json_int_t max, json_in
         return false;
     }
     *v = json_integer_value(j);
+    return true;
+}
+
+/* "timecode": "HH:MM:SS:FF" with "timecode_rate": "N/D", both or neither. */
+static bool read_timecode(const json_t *obj, vl_sample *s, const char **what)
+{
+    const json_t *tc = json_object_get(obj, "timecode"), *rate = json_object_get(obj, "timecode_rate");
+    if (!tc && !rate)
+        return true;
+    *what = "timecode";
+    if (!json_is_string(rate) || !vl_rational_parse(json_string_value(rate), &s->timecode_rate) ||
+        !json_is_string(tc) || !vl_timecode_parse(json_string_value(tc), s->timecode_rate, &s->timecode))
+        return false;
+    s->has_timecode = true;
     return true;
 }
 
@@ -105,7 +125,7 @@ static bool read_sample(const json_t *obj, vl_sample *s, const char **what)
         s->zoom = (uint32_t)zoom;
         s->focus = (uint32_t)focus;
     }
-    return true;
+    return read_timecode(obj, s, what);
 }
 
 static bool is_blank(const char *line, size_t len)
@@ -134,6 +154,9 @@ static bool parse_line(const char *path, int lineno, const char *line, size_t le
     else if (!strcmp(what, "zoom") || !strcmp(what, "focus"))
         VL_ERR(LOG, "%s:%d: " EXPECTED "; zoom and focus, when given, both as raw integers "
                "from 0 to %u (\"%s\" is not)", path, lineno, (unsigned)UINT32_MAX, what);
+    else if (!strcmp(what, "timecode"))
+        VL_ERR(LOG, "%s:%d: " EXPECTED "; a timecode as \"timecode\": \"HH:MM:SS:FF\" with "
+               "\"timecode_rate\": \"N/D\" beside it, a label that rate counts", path, lineno);
     else
         VL_ERR(LOG, "%s:%d: " EXPECTED " (\"%s\" is missing or out of range; t >= 0, "
                "camera >= 0, fov > 0 when given)", path, lineno, what);
