@@ -168,6 +168,24 @@ static void test_decode(const char *dir)
         vl_plate_close(p);
     }
 
+    /* A jump far ahead (an OSC seek) seeks instead of decoding every frame
+     * up to it. */
+    snprintf(cmd, sizeof(cmd), "ffmpeg -loglevel error -f lavfi -i testsrc=size=64x36:rate=25 "
+             "-frames:v 400 -c:v mpeg4 -g 10 -y %s/long.mp4", dir);
+    CHECK(system(cmd) == 0);
+    snprintf(clip, sizeof(clip), "%s/long.mp4", dir);
+    p = vl_plate_open(clip);
+    CHECK(p != NULL);
+    if (p) {
+        CHECK(decoded_index(p, 0, &width) == 0);
+        CHECK(decoded_index(p, 350, &width) == 350);
+        CHECK(decoded_index(p, 351, &width) == 351);
+        uint64_t decoded = vl_plate_get_stats(p).decoded;
+        printf("jump from frame 0 to 350: %llu frames decoded\n", (unsigned long long)decoded);
+        CHECK(decoded < 100);
+        vl_plate_close(p);
+    }
+
     /* A transport stream cut in half: the first frames play, then the last
      * good frame is held and the plate says it ended. */
     snprintf(cmd, sizeof(cmd), "ffmpeg -loglevel error -f lavfi -i testsrc=size=64x36:rate=25 "

@@ -49,13 +49,23 @@ typedef struct vl_frame_record {
     double pose_age_ms;         /* newest tracking sample's age at start; < 0: none */
     bool late;                  /* rendering ended after the frame's period */
     char timecode[12];
+    const char *clock;          /* "internal", "vsync", "tracker locked" ... */
+    double phase_error_ms;      /* tracker clock: frame start vs the cadence */
 } vl_frame_record;
+
+/* The figures so far: frame time is render start to end, the interval is
+ * start to start of consecutive frames shown; pose age p99 < 0: none. */
+typedef struct vl_stats_summary {
+    int64_t frames, dropped, late;
+    double frame_ms_p50, frame_ms_p99, interval_ms_p50, interval_ms_p99, pose_age_ms_p99;
+} vl_stats_summary;
 
 /* Frame statistics: JSON lines to `path` (NULL: none) and a summary logged
  * by vl_stats_close. NULL, with one message, when path cannot be written. */
 typedef struct vl_stats vl_stats;
 vl_stats *vl_stats_open(const char *path);
 void vl_stats_frame(vl_stats *s, const vl_frame_record *r);
+vl_stats_summary vl_stats_get_summary(const vl_stats *s);
 void vl_stats_close(vl_stats *s);
 
 /* Parse argv into opts (defaults first). Returns 0 to go on, 1 when the

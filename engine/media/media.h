@@ -56,8 +56,9 @@ vl_plate_timing vl_plate_source_timing(const vl_plate *p);
  * earlier one decoded so far, waiting at most timeout_ns for the decoder.
  * *index receives the frame number of what is returned. The frame stays
  * valid until the next call. NULL before the first frame has decoded.
- * Asking for a frame before the one shown (a loop) makes the decoder seek
- * back; until it has, the old frame is returned with *index -1. */
+ * Asking for a frame before the one shown (a loop), or more than 50
+ * frames past the newest decoded one of a file (a jump ahead), makes the
+ * decoder seek; until it has, the old frame is returned with *index -1. */
 const struct AVFrame *vl_plate_frame(vl_plate *p, int64_t frame, int64_t timeout_ns,
                                      int64_t *index);
 

@@ -15,6 +15,7 @@
 
 #define LOG "media"
 #define QUEUE 8                 /* frames decoded ahead */
+#define SEEK_AHEAD 50           /* a frame further ahead than this is sought, not decoded to */
 /* This many decode errors in a row and the input counts as broken. */
 #define MAX_ERRORS_IN_A_ROW 100
 /* Blocking input (a network stream) gives up after this long without data:
@@ -310,6 +311,16 @@ vl_plate_timing vl_plate_source_timing(const vl_plate *p)
     return (vl_plate_timing){ .rate = p->rate, .n_frames = p->n_frames, .speed = { 1, 1 } };
 }
 
+/* The newest frame decoded in the lap being read (a later lap's frames
+ * count as far ahead: the decoder went round a loop). */
+static int64_t newest_queued(const vl_plate *p)
+{
+    if (!p->n)
+        return p->shown_index;
+    int last = (p->head + p->n - 1) % QUEUE;
+    return p->queue_lap[last] > p->read_lap ? INT64_MAX / 2 : p->queue_index[last];
+}
+
 const AVFrame *vl_plate_frame(vl_plate *p, int64_t frame, int64_t timeout_ns, int64_t *index)
 {
     int64_t deadline = vl_now_ns() + timeout_ns;
@@ -318,15 +329,15 @@ const AVFrame *vl_plate_frame(vl_plate *p, int64_t frame, int64_t timeout_ns, in
     /* Behind what is shown: a loop back. Inside the loop the decoder has
      * already gone round: the frame is in the next lap. Otherwise seek,
      * and until the decoder catches up keep showing what there is. */
-    if (p->shown_index > frame && p->seek_to < 0) {
-        if (p->loop_out > p->loop_in && frame >= p->loop_in) {
-            p->read_lap = p->shown_lap + 1;
-        } else {
-            p->seek_to = frame;
-            p->read_lap = ++p->lap;
-            p->shown_index = -1;
-            pthread_cond_broadcast(&p->cond);
-        }
+    bool back = p->shown_index > frame && p->seek_to < 0;
+    if (back && p->loop_out > p->loop_in && frame >= p->loop_in) {
+        p->read_lap = p->shown_lap + 1;
+    } else if (back || (p->seek_to < 0 && p->shown_index >= 0 && p->n_frames > 0 &&
+                        frame > newest_queued(p) + SEEK_AHEAD)) {
+        p->seek_to = frame;
+        p->read_lap = ++p->lap;
+        p->shown_index = -1;
+        pthread_cond_broadcast(&p->cond);
     }
     for (;;) {
         /* Take every queued frame up to the one asked for; the last one

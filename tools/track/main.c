@@ -65,6 +65,8 @@ static const opt_def opt_table[] = {
     { "fov", OPT_DOUBLE, OFF(fov_deg), 1, 170, NULL, SIM, 0, "DEG", "horizontal FOV sent (default 50)" },
     { "zoom", OPT_INT, OFF(zoom), 0, 0xFFFFFF, NULL, SIM, 0, "RAW", "raw zoom encoder sent (with --focus)" },
     { "focus", OPT_INT, OFF(focus), 0, 0xFFFFFF, NULL, SIM, 0, "RAW", "raw focus encoder sent (with --zoom)" },
+    { "timecode", OPT_STRING, OFF(timecode), 0, 0, NULL, SIM, 0, "HH:MM:SS:FF",
+      "OpenTrackIO: send a timecode counting at --rate from this label" },
     { "segment", OPT_INT, OFF(segment), 32, 65507, NULL, SIM | REPLAY, 0, "BYTES",
       "OpenTrackIO: largest datagram; longer messages are segmented (default 1400)" },
     { "json", OPT_FLAG, OFF(json), 0, 0, NULL, PROBE, 0, NULL,

@@ -113,6 +113,19 @@ int track_sim(const track_opts *o)
     vl_track_sender *snd = vl_track_sender_open(o->to, (size_t)o->segment);
     if (!snd)
         return 1;
+    /* A timecode counts at the sample rate: 50, 29.97 ... as a rational. */
+    char rate_text[32];
+    vl_rational tc_rate;
+    vl_timecode tc0 = { 0 };
+    snprintf(rate_text, sizeof(rate_text), "%g", o->rate_hz);
+    if (o->timecode && !(vl_rational_parse(rate_text, &tc_rate) &&
+                         vl_timecode_base(tc_rate) <= 120 &&
+                         vl_timecode_parse(o->timecode, tc_rate, &tc0))) {
+        fprintf(stderr, "volym-track: --timecode %s: expected HH:MM:SS:FF counting at --rate %s "
+                "(a frame rate of at most 120, FF below it)\n", o->timecode, rate_text);
+        vl_track_sender_close(snd);
+        return 2;
+    }
     int64_t n_total = o->seconds > 0 ? llround(o->seconds * o->rate_hz) : INT64_MAX;
     int64_t start = vl_now_ns();
     struct sent n = { 0 };
@@ -126,7 +139,12 @@ int track_sim(const track_opts *o)
             .has_encoders = o->zoom >= 0,
             .zoom = o->zoom >= 0 ? (uint32_t)o->zoom : 0,
             .focus = o->focus >= 0 ? (uint32_t)o->focus : 0,
+            .has_timecode = o->timecode != NULL,
         };
+        if (o->timecode) {
+            s.timecode_rate = tc_rate;
+            s.timecode = vl_timecode_at(tc_rate, tc0, i);
+        }
         send_at(snd, s.t_ns, &s, &n);
     }
     vl_track_sender_close(snd);

@@ -34,6 +34,7 @@ typedef struct track_opts {
     double fov_deg;             /* sim: horizontal FOV sent */
     int zoom, focus;            /* sim: raw encoders sent; -1: none */
     int segment;                /* sim, replay: OpenTrackIO datagram limit; 0: default */
+    const char *timecode;       /* sim: label of the first sample (OpenTrackIO carries it) */
     bool json;                  /* probe: JSON lines */
     bool loop;                  /* replay: again and again */
     double speed;               /* replay: 2 = twice as fast */
