@@ -369,7 +369,7 @@ expect "run falls back to builtin:grid" "$VOLYM" run --headless --frames 2 \
     --scene "$T/nothing.glb" 2>"$T/run-model.err"
 has "$T/run-model.err" "showing builtin:grid instead"
 
-usage_error "plate mode" "expected equirect, flat or wall" render --plate x --plate-mode cube
+usage_error "plate mode" "expected equirect|flat|wall" render --plate x --plate-mode cube
 usage_error "plate speed" "--plate-speed" render --plate x --plate-speed 0
 usage_error "plate rotate" "YAW,PITCH,ROLL" render --plate x --plate-rotate 1,2
 usage_error "scene place" "X,Y,Z" render --scene-place 1,2
@@ -402,6 +402,135 @@ usage_error "bad timecode" "not a label drop-frame skips" run --headless --stage
     --frames 1 --timecode "00:01:00;00"
 usage_error "stats file" "cannot write /nonexistent/stats.jsonl" run --headless --frames 1 \
     --stats /nonexistent/stats.jsonl
+
+echo "# l. render --out FILE: a video file that decodes back with its count, rate and timecode"
+# probe FILE: one line per stream: "title frames rate", and the timecode ffprobe finds.
+probe() {
+    ffprobe -v error -count_frames -show_entries \
+        stream=index,nb_read_frames,r_frame_rate:stream_tags=title,handler_name,timecode:format_tags=timecode \
+        -of compact=p=0:nk=0 "$1" | tr '[:upper:]' '[:lower:]'
+}
+expect "render to mkv" "$VOLYM" render --stage "$T/ntsc.json" --scene builtin:grid --frames 12 \
+    --camera-size 64x36 --view camera --timecode "01:00:00;00" --out "$T/take.mkv" 2>"$T/mkv.err"
+probe "$T/take.mkv" >"$T/mkv.probe"
+has "$T/mkv.probe" "nb_read_frames=12"
+has "$T/mkv.probe" "r_frame_rate=30000/1001"
+has "$T/mkv.probe" "timecode=01:00:00;00"
+[ "$(grep -c nb_read_frames=12 "$T/mkv.probe")" = 2 ] || fail "take.mkv: expected the wall and the camera streams, 12 frames each"
+# FFV1 is lossless: frame 5 of the file is the PNG render writes for frame 5, pixel for pixel.
+expect "render PNGs" "$VOLYM" render --stage "$T/ntsc.json" --scene builtin:grid --frames 6 \
+    --camera-size 64x36 --out "$T/take-png" 2>/dev/null
+ffmpeg -v error -i "$T/take.mkv" -map 0:0 -vf "select=eq(n\,5)" -frames:v 1 -pix_fmt rgb24 -f rawvideo "$T/f5.rgb"
+ffmpeg -v error -i "$T/take-png/wall-000005.png" -pix_fmt rgb24 -f rawvideo "$T/p5.rgb"
+same "$T/f5.rgb" "$T/p5.rgb"
+expect "render to mp4" "$VOLYM" render --scene builtin:grid --frames 5 --timecode 10:00:00:00 \
+    --out "$T/take.mp4" 2>"$T/mp4.err"
+probe "$T/take.mp4" >"$T/mp4.probe"
+has "$T/mp4.probe" "nb_read_frames=5"
+has "$T/mp4.probe" "r_frame_rate=25/1"
+has "$T/mp4.probe" "timecode=10:00:00:00"
+usage_error "ffv1 in mp4" "ffv1" render --scene builtin:grid --codec ffv1 --out "$T/x.mp4"
+usage_error "codec" "expected ffv1|h264" render --codec vp9 --out "$T/x.mkv"
+
+echo "# m. OSC control: oscsend drives a running volym, a stats query is answered"
+# osc_port LOG: the control port volym logs (waits up to 10 s).
+osc_port() {
+    for _ in $(seq 100); do
+        p=$(sed -n 's/.*OSC control on UDP [0-9.]*:\([0-9]*\).*/\1/p' "$1")
+        [ -n "$p" ] && { echo "$p"; return; }
+        sleep 0.1
+    done
+}
+ffmpeg -loglevel error -f lavfi -i testsrc=size=64x36:rate=25 -frames:v 250 -c:v mpeg4 -y "$T/ctl.mp4"
+"$VOLYM" run --headless --stage "$T/ok.json" --plate "$T/ctl.mp4" --plate-mode wall \
+    --frames 150 --control 0 --stats "$T/ctl.jsonl" 2>"$T/ctl.err" &
+vpid=$!
+cport=$(osc_port "$T/ctl.err")
+oscdump -L 47123 >"$T/ctl.dump" 2>&1 &
+dpid=$!
+if [ -z "$cport" ]; then
+    fail "volym never said where its OSC control listens"
+else
+    sleep 0.5
+    oscsend localhost "$cport" /volym/plate/pause
+    sleep 0.5
+    oscsend localhost "$cport" /volym/stats i 47123
+    sleep 0.5
+    oscsend localhost "$cport" /volym/stats i 47123
+    oscsend localhost "$cport" /volym/plate/seek f 6.0
+    oscsend localhost "$cport" /volym/plate/play
+    oscsend localhost "$cport" /volym/scene s builtin:grid
+    oscsend localhost "$cport" /volym/overscan f 0.3
+    oscsend localhost "$cport" /volym/card/rect sffff key 0 0 10 10
+    oscsend localhost "$cport" /volym/nonsense i 1
+    oscsend localhost "$cport" /volym/overscan s big
+    sleep 0.5
+    oscsend localhost "$cport" /volym/stats i 47123
+fi
+wait "$vpid" || fail "run with --control failed"
+sleep 0.3
+kill "$dpid" 2>/dev/null
+wait "$dpid" 2>/dev/null
+has "$T/ctl.err" "OSC control on UDP 127.0.0.1:"
+has "$T/ctl.err" "now showing builtin:grid"
+has "$T/ctl.err" "1 unknown, 1 malformed"
+python3 - "$T/ctl.dump" <<'PY' || fail "the stats answers are not what they should be"
+import sys
+rows = [l.split() for l in open(sys.argv[1]) if "/volym/stats" in l]
+assert len(rows) == 3, rows
+# /volym/stats hhhddddssdhi: frame dropped late fps p50 p99 age timecode clock phase plate_frame playing
+plate = [int(r[-2]) for r in rows]
+playing = [r[-1] for r in rows]
+assert plate[0] == plate[1] and playing[:2] == ["0", "0"], rows     # paused: the plate holds
+assert plate[2] >= 150 and playing[2] == "1", rows                  # sought to 6 s and playing
+assert '"internal"' in rows[0], rows
+PY
+
+echo "# n. --clock tracker: frames lock to a simulated 50 Hz FreeD tracker"
+"$VOLYM" run --headless --stage "$T/ok.json" --scene builtin:grid --frames 200 \
+    --tracking freed://127.0.0.1:47124 --clock tracker --stats "$T/lock.jsonl" 2>"$T/lock.err" &
+vpid=$!
+sleep 0.3
+"$(dirname "$VOLYM")/volym-track" sim --to freed://127.0.0.1:47124 --rate 50 --seconds 10 >/dev/null 2>&1 &
+spid=$!
+wait "$vpid" || fail "run --clock tracker failed"
+kill "$spid" 2>/dev/null
+wait "$spid" 2>/dev/null
+python3 - "$T/lock.jsonl" <<'PY' || fail "the tracker clock did not lock"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 200, len(rows)
+clocks = [r["clock"] for r in rows]
+assert clocks[-1] == "tracker locked", clocks[-20:]
+first = clocks.index("tracker locked")
+assert first < 150, first                                   # locked within 6 s
+assert all(abs(r["phase_error_ms"]) < 1.0 for r in rows[first:]), [r["phase_error_ms"] for r in rows[first:]]
+PY
+usage_error "clock without tracker" "no tracker 0 to lock to" run --headless --frames 1 --clock tracker
+
+echo "# o. --timecode tracker: the label comes from OpenTrackIO"
+"$VOLYM" run --headless --stage "$T/ok.json" --scene builtin:grid --frames 60 \
+    --tracking opentrackio://127.0.0.1:47125 --timecode tracker --stats "$T/tc.jsonl" 2>"$T/tc.err" &
+vpid=$!
+sleep 0.3
+"$(dirname "$VOLYM")/volym-track" sim --to opentrackio://127.0.0.1:47125 --rate 25 --seconds 6 \
+    --timecode 10:00:00:00 >/dev/null 2>&1 &
+spid=$!
+wait "$vpid" || fail "run --timecode tracker failed"
+kill "$spid" 2>/dev/null
+wait "$spid" 2>/dev/null
+python3 - "$T/tc.jsonl" <<'PY' || fail "the tracker's timecode did not reach the stats"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+tcs = [r["timecode"] for r in rows if r["timecode"].startswith("10:00:")]
+assert len(tcs) > 30, [r["timecode"] for r in rows]
+def frames(tc):
+    h, m, s, f = map(int, tc.replace(";", ":").split(":"))
+    return ((h * 60 + m) * 60 + s) * 25 + f
+steps = [frames(b) - frames(a) for a, b in zip(tcs, tcs[1:])]
+assert all(0 <= d <= 2 for d in steps), steps                # labels advance with the frames
+assert frames(tcs[-1]) - frames(tcs[0]) >= len(tcs) - 5, (tcs[0], tcs[-1])
+PY
 
 if [ "$failures" -ne 0 ]; then
     echo "test_cli: $failures check(s) failed" >&2

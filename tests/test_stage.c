@@ -212,18 +212,46 @@ static bool tracker_equal(const vl_tracker_config *x, const vl_tracker_config *y
     return true;
 }
 
+static bool frustum_equal(const vl_frustum_settings *a, const vl_frustum_settings *b, double tol)
+{
+    SAME_D(a->overscan, b->overscan);
+    SAME_3(a->outer_eye, b->outer_eye);
+    SAME_D(a->soft_edge, b->soft_edge);
+    SAME(a->freeze_outer == b->freeze_outer);
+    const vl_chroma *x = &a->chroma, *y = &b->chroma;
+    SAME(x->on == y->on && x->markers == y->markers);
+    SAME(x->marker_spacing_px == y->marker_spacing_px && x->marker_size_px == y->marker_size_px);
+    SAME_3(x->color, y->color);
+    SAME_3(x->marker_color, y->marker_color);
+    SAME(a->n_cards == b->n_cards);
+    for (int i = 0; i < a->n_cards; i++) {
+        const vl_light_card *p = &a->cards[i], *q = &b->cards[i];
+        SAME(!strcmp(p->name, q->name) && p->output == q->output && p->over == q->over && p->on == q->on);
+        SAME_D(p->x, q->x);
+        SAME_D(p->y, q->y);
+        SAME_D(p->w, q->w);
+        SAME_D(p->h, q->h);
+        SAME_3(p->color, q->color);
+        SAME_D(p->intensity, q->intensity);
+    }
+    return true;
+}
+
 static bool stage_equal(const vl_stage *a, const vl_stage *b, double tol)
 {
     SAME(!strcmp(a->name, b->name));
     SAME(a->rate.num == b->rate.num && a->rate.den == b->rate.den);
-    SAME_D(a->frustum.overscan, b->frustum.overscan);
-    for (int i = 0; i < 3; i++)
-        SAME_D(a->frustum.outer_eye[i], b->frustum.outer_eye[i]);
+    SAME(frustum_equal(&a->frustum, &b->frustum, tol));
     SAME(a->n_outputs == b->n_outputs && a->n_sections == b->n_sections);
     for (int i = 0; i < a->n_outputs; i++) {
         const vl_output *x = &a->outputs[i], *y = &b->outputs[i];
         SAME(!strcmp(x->name, y->name) && x->width == y->width && x->height == y->height);
         SAME(x->display == y->display && x->fullscreen == y->fullscreen);
+        SAME_D(x->color.brightness, y->color.brightness);
+        for (int k = 0; k < 9; k++)
+            SAME_D(x->color.matrix[k], y->color.matrix[k]);
+        SAME(x->color.transfer == y->color.transfer);
+        SAME_D(x->color.white_nits, y->color.white_nits);
     }
     for (int i = 0; i < a->n_sections; i++) {
         const vl_section *x = &a->sections[i], *y = &b->sections[i];
@@ -274,6 +302,20 @@ static bool stage_equal(const vl_stage *a, const vl_stage *b, double tol)
     "\"nodal_offset\":[0,0.12,0.08],\"fov_deg\":40," \
     "\"lens\":{\"preset\":\"sony\",\"wide_fov_deg\":64,\"tele_fov_deg\":3.5,\"near_m\":0.8,\"far_m\":500," \
     "\"zoom\":[[0,64],[16000,20],[31424,3.5]]}}"
+/* A valid stage with these frustum keys, or this key on its output. */
+#define FRUSTUM(keys) "{\"name\":\"t\"," RATE ",\"frustum\":{" keys "}," OUT ",\"sections\":[{" SEC "}]}"
+#define OUTPUT_KEY(key) STAGE(RATE, "\"outputs\":[{\"name\":\"wall\",\"width\":1920,\"height\":1080," key "}]", \
+                              "{" SEC "}")
+#define CARD_MIN "{\"name\":\"k\",\"rect\":[0,0,1,1]}"
+#define CARD_4 CARD_MIN "," CARD_MIN "," CARD_MIN "," CARD_MIN
+#define CARD_16 "{\"name\":\"a\",\"rect\":[0,0,1,1]},{\"name\":\"b\",\"rect\":[0,0,1,1]}," \
+    "{\"name\":\"c\",\"rect\":[0,0,1,1]},{\"name\":\"d\",\"rect\":[0,0,1,1]}," \
+    "{\"name\":\"e\",\"rect\":[0,0,1,1]},{\"name\":\"f\",\"rect\":[0,0,1,1]}," \
+    "{\"name\":\"g\",\"rect\":[0,0,1,1]},{\"name\":\"h\",\"rect\":[0,0,1,1]}," \
+    "{\"name\":\"i\",\"rect\":[0,0,1,1]},{\"name\":\"j\",\"rect\":[0,0,1,1]}," \
+    "{\"name\":\"k\",\"rect\":[0,0,1,1]},{\"name\":\"l\",\"rect\":[0,0,1,1]}," \
+    "{\"name\":\"m\",\"rect\":[0,0,1,1]},{\"name\":\"n\",\"rect\":[0,0,1,1]}," \
+    "{\"name\":\"o\",\"rect\":[0,0,1,1]},{\"name\":\"p\",\"rect\":[0,0,1,1]}"
 #define PRESETS_LIST "(presets: generic, panasonic, sony, mosys, stype, ncam)"
 
 static void test_parse_ok(void)
@@ -370,7 +412,58 @@ static void test_parse_errors(void)
         { "{\"name\":\"a\\u0000b\"," RATE "," OUT ",\"sections\":[{" SEC "}]}", "t.json:1:18: \\u0000 is not allowed" },
         /* unknown keys (typos) */
         { "{\"name\":\"t\"," RATE ",\"frustum\":{\"overscn\":0.1}," OUT ",\"sections\":[{" SEC "}]}",
-          "t.json: $.frustum: unknown key 'overscn' (expected one of: overscan, outer_eye)" },
+          "t.json: $.frustum: unknown key 'overscn' (expected one of: overscan, outer_eye, soft_edge, freeze_outer, "
+          "chroma, light_cards)" },
+        /* frustum features */
+        { FRUSTUM("\"soft_edge\":0.75"), "t.json: $.frustum.soft_edge: expected a fraction of the frustum's "
+          "half-size from 0 to 0.5, got 0.75" },
+        { FRUSTUM("\"freeze_outer\":1"), "t.json: $.frustum.freeze_outer: expected true or false, got 1" },
+        { FRUSTUM("\"chroma\":true"), "t.json: $.frustum.chroma: expected an object of on, color, markers, "
+          "marker_spacing_px, marker_size_px, marker_color, got true" },
+        { FRUSTUM("\"chroma\":{\"colour\":[0,1,0]}"), "t.json: $.frustum.chroma: unknown key 'colour' (expected "
+          "one of: on, color, markers, marker_spacing_px, marker_size_px, marker_color)" },
+        { FRUSTUM("\"chroma\":{\"color\":[0,1.5,0]}"),
+          "t.json: $.frustum.chroma.color: expected [r, g, b], each from 0 to 1, got [0,1.5,0]" },
+        { FRUSTUM("\"chroma\":{\"marker_spacing_px\":2}"),
+          "t.json: $.frustum.chroma.marker_spacing_px: expected an integer from 4 to 4096, got 2" },
+        { FRUSTUM("\"chroma\":{\"marker_spacing_px\":40,\"marker_size_px\":41}"),
+          "t.json: $.frustum.chroma.marker_size_px: expected at most marker_spacing_px (40), got 41" },
+        { FRUSTUM("\"light_cards\":{}"), "t.json: $.frustum.light_cards: expected an array of light_cards, got {}" },
+        { FRUSTUM("\"light_cards\":[" CARD_4 "]"),
+          "t.json: $.frustum.light_cards[1]: duplicate light card name 'k' (also $.frustum.light_cards[0])" },
+        { FRUSTUM("\"light_cards\":[{\"name\":\"k\"}]"),
+          "t.json: $.frustum.light_cards[0]: missing required key 'rect', expected [x, y, width, height]" },
+        { FRUSTUM("\"light_cards\":[{\"name\":\"k\",\"rect\":[0,0,10]}]"),
+          "t.json: $.frustum.light_cards[0].rect: expected [x, y, width, height] in canvas pixels, each from "
+          "-65536 to 65536, width and height above 0, got [0,0,10]" },
+        { FRUSTUM("\"light_cards\":[{\"name\":\"k\",\"rect\":[0,0,10,0]}]"),
+          "t.json: $.frustum.light_cards[0].rect: expected [x, y, width, height] in canvas pixels, each from "
+          "-65536 to 65536, width and height above 0, got [0,0,10,0]" },
+        { FRUSTUM("\"light_cards\":[{\"name\":\"k\",\"rect\":[0,0,10,10],\"output\":\"wal\"}]"),
+          "t.json: $.frustum.light_cards[0].output: no output named 'wal' (outputs: wall)" },
+        { FRUSTUM("\"light_cards\":[{\"name\":\"k\",\"rect\":[0,0,10,10],\"intensity\":-1}]"),
+          "t.json: $.frustum.light_cards[0].intensity: expected a number from 0 to 100, got -1" },
+        { FRUSTUM("\"light_cards\":[{\"name\":\"k\",\"rect\":[0,0,10,10],\"over\":\"yes\"}]"),
+          "t.json: $.frustum.light_cards[0].over: expected true (over the inner frustum) or false (only outside "
+          "it), got \"yes\"" },
+        { FRUSTUM("\"light_cards\":[{\"name\":\"k\",\"rect\":[0,0,10,10],\"colour\":[1,1,1]}]"),
+          "t.json: $.frustum.light_cards[0]: unknown key 'colour' (expected one of: name, output, rect, color, "
+          "intensity, over, on)" },
+        { FRUSTUM("\"light_cards\":[" CARD_16 ",{\"name\":\"x\",\"rect\":[0,0,1,1]}]"),
+          "t.json: $.frustum.light_cards: expected at most 16 light_cards, got 17" },
+        { "{\"name\":\"t\"," RATE ",\"frustum\":{\"light_cards\":[{\"name\":\"k\",\"rect\":[0,0,9,9]}]}," OUT2
+          ",\"sections\":[{" SEC ",\"output\":\"wall\"}]}",
+          "t.json: $.frustum.light_cards[0]: missing key 'output' (needed when there are several outputs: wall, ceil)" },
+        { OUTPUT_KEY("\"brightness\":11"), "t.json: $.outputs[0].brightness: expected a linear gain from 0 to 10, got 11" },
+        { OUTPUT_KEY("\"color_matrix\":[1,0,0,0,1,0,0,0]"),
+          "t.json: $.outputs[0].color_matrix: expected 9 numbers (a 3x3 matrix on linear RGB, row by row), each "
+          "from -10 to 10, got [1,0,0,0,1,0,0,0]" },
+        { OUTPUT_KEY("\"color_matrix\":[1,0,0,0,1,0,0,0,\"1\"]"), "t.json: $.outputs[0].color_matrix: expected 9" },
+        { OUTPUT_KEY("\"transfer\":\"hlg\""),
+          "t.json: $.outputs[0].transfer: expected \"srgb\", \"rec709\" or \"pq\", got \"hlg\"" },
+        { OUTPUT_KEY("\"transfer\":1"), "t.json: $.outputs[0].transfer: expected \"srgb\"" },
+        { OUTPUT_KEY("\"white_nits\":0"),
+          "t.json: $.outputs[0].white_nits: expected cd/m2 of linear white for pq, from 1 to 10000, got 0" },
         { "{\"name\":\"t\"," RATE "," OUT ",\"sectons\":[{" SEC "}]}",
           "$: unknown key 'sectons' (expected one of: name, description, rate, frustum, outputs, sections, "
           "trackers)" },
@@ -928,6 +1021,121 @@ static void test_configs(void)
     vl_stage_free(wall);
 }
 
+/* The frustum features and output colour: defaults, every key read,
+ * round trips, and the transfer names. */
+static void test_frustum_json(void)
+{
+    vl_stage *st = vl_stage_default();
+    const vl_frustum_settings *f = &st->frustum;
+    CHECK(f->soft_edge == 0 && !f->freeze_outer && f->n_cards == 0);
+    CHECK(!f->chroma.on && !f->chroma.markers);
+    CHECK_P(f->chroma.color, 0, 177 / 255.0, 64 / 255.0);
+    CHECK(f->chroma.marker_spacing_px == 120 && f->chroma.marker_size_px == 12);
+    CHECK_P(f->chroma.marker_color, 0, 100 / 255.0, 30 / 255.0);
+    const vl_output_color *oc = &st->outputs[0].color;
+    CHECK(oc->brightness == 1 && oc->transfer == VL_TRANSFER_SRGB && oc->white_nits == 203);
+    for (int k = 0; k < 9; k++)
+        CHECK(oc->matrix[k] == (k % 4 == 0 ? 1 : 0));
+    vl_stage_free(st);
+
+    /* Left out: the same defaults as the built-in stage. */
+    char err[512];
+    st = vl_stage_parse(STAGE(RATE, OUT, "{" SEC "}"), "t.json", err, sizeof(err));
+    vl_stage *def = vl_stage_default();
+    CHECK(st && frustum_equal(&st->frustum, &def->frustum, 0));
+    CHECK(st && st->outputs[0].color.brightness == 1 && st->outputs[0].color.matrix[8] == 1 &&
+          st->outputs[0].color.matrix[1] == 0 && st->outputs[0].color.white_nits == 203);
+    /* Written out in full, so a config shows what can be set. */
+    char *json = st ? vl_stage_to_json(st) : NULL;
+    CHECK(json && strstr(json, "\"soft_edge\": 0") && strstr(json, "\"freeze_outer\": false"));
+    CHECK(json && strstr(json, "\"marker_spacing_px\": 120") && strstr(json, "\"transfer\": \"srgb\""));
+    CHECK(json && strstr(json, "\"white_nits\": 203") && !strstr(json, "light_cards"));
+    free(json);
+    vl_stage_free(def);
+    vl_stage_free(st);
+
+    /* Every key, on two outputs. */
+    static const char full[] =
+        "{\"name\":\"t\"," RATE ",\"frustum\":{\"overscan\":0.2,\"outer_eye\":[0,1,1.5],\"soft_edge\":0.25,"
+        "\"freeze_outer\":true,\"chroma\":{\"on\":true,\"color\":[0,0,1],\"markers\":true,"
+        "\"marker_spacing_px\":64,\"marker_size_px\":10,\"marker_color\":[1,1,0]},"
+        "\"light_cards\":[{\"name\":\"key\",\"output\":\"ceil\",\"rect\":[10.5,-20,300,200],"
+        "\"color\":[1,0.9,0.8],\"intensity\":1.5,\"over\":false,\"on\":false},"
+        "{\"name\":\"fill\",\"output\":\"wall\",\"rect\":[0,0,64,32]}]},"
+        "\"outputs\":[{\"name\":\"wall\",\"width\":1920,\"height\":1080,\"brightness\":0.5,"
+        "\"color_matrix\":[0.9,0.1,0,0,1,0,0.05,0,0.95],\"transfer\":\"pq\",\"white_nits\":300},"
+        "{\"name\":\"ceil\",\"width\":1920,\"height\":1080,\"transfer\":\"rec709\"}],"
+        "\"sections\":[{" SEC ",\"output\":\"wall\"}]}";
+    st = vl_stage_parse(full, "t.json", err, sizeof(err));
+    CHECK(st != NULL);
+    if (!st) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    f = &st->frustum;
+    CHECK(f->overscan == 0.2 && f->soft_edge == 0.25 && f->freeze_outer);
+    CHECK(f->chroma.on && f->chroma.markers && f->chroma.marker_spacing_px == 64 && f->chroma.marker_size_px == 10);
+    CHECK_P(f->chroma.color, 0, 0, 1);
+    CHECK_P(f->chroma.marker_color, 1, 1, 0);
+    CHECK(f->n_cards == 2);
+    const vl_light_card *c = &f->cards[0];
+    CHECK(!strcmp(c->name, "key") && c->output == 1 && !c->over && !c->on);
+    CHECK(c->x == 10.5 && c->y == -20 && c->w == 300 && c->h == 200 && c->intensity == 1.5);
+    CHECK_P(c->color, 1, 0.9, 0.8);
+    c = &f->cards[1];
+    CHECK(!strcmp(c->name, "fill") && c->output == 0 && c->over && c->on && c->intensity == 1);
+    CHECK_P(c->color, 1, 1, 1);
+    oc = &st->outputs[0].color;
+    CHECK(oc->brightness == 0.5 && oc->transfer == VL_TRANSFER_PQ && oc->white_nits == 300);
+    CHECK(oc->matrix[0] == 0.9 && oc->matrix[1] == 0.1 && oc->matrix[6] == 0.05 && oc->matrix[8] == 0.95);
+    CHECK(st->outputs[1].color.transfer == VL_TRANSFER_BT709 && st->outputs[1].color.brightness == 1);
+    check_round_trip(st);
+    json = vl_stage_to_json(st);
+    CHECK(json && strstr(json, "\"transfer\": \"pq\"") && strstr(json, "\"transfer\": \"rec709\""));
+    CHECK(json && strstr(json, "\"output\": \"ceil\"") && strstr(json, "\"light_cards\""));
+    free(json);
+    /* Cards are held in the stage itself: a copy owns its own. */
+    vl_stage *copy = vl_stage_copy(st);
+    CHECK(copy && stage_equal(copy, st, 0));
+    if (copy) {
+        copy->frustum.cards[0].x = 1;
+        copy->outputs[0].color.matrix[0] = 2;
+        CHECK(st->frustum.cards[0].x == 10.5 && st->outputs[0].color.matrix[0] == 0.9);
+    }
+    vl_stage_free(copy);
+    /* A card on a missing output cannot be written. */
+    st->frustum.cards[1].output = 2;
+    CHECK(vl_stage_to_json(st) == NULL);
+    vl_stage_free(st);
+
+    /* 16 cards fit (17 is in test_parse_errors); spacing == size is allowed. */
+    st = vl_stage_parse(FRUSTUM("\"light_cards\":[" CARD_16 "],\"chroma\":{\"marker_spacing_px\":8,"
+                                "\"marker_size_px\":8}"), "t.json", err, sizeof(err));
+    CHECK(st && st->frustum.n_cards == 16 && !strcmp(st->frustum.cards[15].name, "p"));
+    if (st)
+        check_round_trip(st);
+    vl_stage_free(st);
+
+    static const struct { const char *name; vl_transfer t; } names[] = {
+        { "srgb", VL_TRANSFER_SRGB }, { "rec709", VL_TRANSFER_BT709 }, { "pq", VL_TRANSFER_PQ },
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        vl_transfer t = VL_TRANSFER_SRGB;
+        CHECK(vl_transfer_parse(names[i].name, &t) && t == names[i].t);
+        CHECK(!strcmp(vl_transfer_name(names[i].t), names[i].name));
+    }
+    vl_transfer t = VL_TRANSFER_PQ;
+    CHECK(!vl_transfer_parse("SRGB", &t) && !vl_transfer_parse("bt709", &t) && !vl_transfer_parse("", &t));
+    CHECK(!vl_transfer_parse(NULL, &t) && t == VL_TRANSFER_PQ);
+    CHECK(!strcmp(vl_transfer_name((vl_transfer)7), "?"));
+    vl_light_card card;
+    memset(&card, 0x5a, sizeof(card));
+    vl_light_card_default(&card, "rim");
+    CHECK(!strcmp(card.name, "rim") && card.output == 0 && card.on && card.over && card.intensity == 1);
+    CHECK(card.x == 0 && card.y == 0 && card.w == 0 && card.h == 0);
+    CHECK_P(card.color, 1, 1, 1);
+}
+
 int main(void)
 {
     test_default_stage();
@@ -940,6 +1148,7 @@ int main(void)
     test_lens_presets();
     test_lens_eval();
     test_tracker_json();
+    test_frustum_json();
     test_configs();
     return check_result("stage");
 }

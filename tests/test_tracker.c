@@ -1,6 +1,7 @@
 /* The UDP tracker receiver, over real loopback datagrams: samples arrive,
  * malformed and filtered datagrams are counted and never reach the buffer,
- * URLs are validated, close is prompt. */
+ * URLs are validated, close is prompt, packet receive times are kept for
+ * the frame clock, the delay changes at run time. */
 #include "track/track.h"
 #include "check.h"
 
@@ -199,6 +200,114 @@ static void test_urls(void)
     vl_sample_buffer_destroy(b);
 }
 
+/* Every datagram that gave a sample of the tracker's camera leaves its
+ * receive time, in order, for the frame clock; bad and other-camera ones do
+ * not. A reader that falls behind the ring gets the oldest kept. */
+static void test_packet_times(void)
+{
+    vl_sample_buffer *b = vl_sample_buffer_create(16);
+    vl_tracker *t = open_url("freed://127.0.0.1:0", 1, b);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    int port = vl_tracker_port(t);
+    uint8_t pkt[VL_FREED_D1_SIZE], bad[VL_FREED_D1_SIZE];
+    make_packet(bad, 1, 0.0, 0.0);
+    bad[28] ^= 0xff;
+    int64_t before = vl_now_ns();
+    for (int i = 0; i < 5; i++) {
+        make_packet(pkt, 1, i, 0.0);
+        send_to(port, pkt, sizeof(pkt));
+        send_to(port, bad, sizeof(bad));        /* bad checksum */
+        make_packet(pkt, 2, i, 0.0);
+        send_to(port, pkt, sizeof(pkt));        /* another camera */
+        usleep(2000);
+    }
+    CHECK(wait_datagrams(t, 15));
+    int64_t after = vl_now_ns();
+
+    uint64_t cursor = 0;
+    int64_t times[600];
+    int n = vl_tracker_packet_times(t, &cursor, times, 600);
+    CHECK(n == 5 && cursor == 5);
+    bool ordered = true;
+    for (int i = 0; i < n; i++)
+        ordered &= times[i] >= before && times[i] <= after && (i == 0 || times[i] > times[i - 1]);
+    CHECK(ordered);
+    /* They are the receive times the samples carry. */
+    vl_sample s;
+    CHECK(vl_sample_buffer_latest(b, 1, &s) && n == 5 && s.rx_ns == times[4]);
+    CHECK(vl_tracker_packet_times(t, &cursor, times, 600) == 0 && cursor == 5);
+
+    /* A small max takes them a few at a time. */
+    for (int i = 0; i < 3; i++) {
+        make_packet(pkt, 1, i, 0.0);
+        send_to(port, pkt, sizeof(pkt));
+    }
+    CHECK(wait_datagrams(t, 18));
+    int64_t two[2];
+    CHECK(vl_tracker_packet_times(t, &cursor, two, 2) == 2 && cursor == 7);
+    CHECK(vl_tracker_packet_times(t, &cursor, two, 2) == 1 && cursor == 8);
+    CHECK(two[0] > times[4]);
+    int64_t newest = two[0];
+
+    /* 300 more (in bursts the socket buffer holds): the ring keeps the
+     * last VL_TRACKER_PACKET_RING; a reader behind it gets those. */
+    for (int burst = 0; burst < 6; burst++) {
+        for (int i = 0; i < 50; i++)
+            send_to(port, pkt, sizeof(pkt));
+        CHECK(wait_datagrams(t, 18 + 50 * (burst + 1)));
+    }
+    n = vl_tracker_packet_times(t, &cursor, times, 600);
+    CHECK(n == VL_TRACKER_PACKET_RING);
+    CHECK(cursor == 308);
+    ordered = times[0] > newest;
+    for (int i = 1; i < n; i++)
+        ordered &= times[i] >= times[i - 1];
+    CHECK(ordered);
+    CHECK(vl_sample_buffer_latest(b, 1, &s) && s.rx_ns == times[n - 1]);
+    /* A cursor from nowhere is taken as the count. */
+    cursor = 1000;
+    CHECK(vl_tracker_packet_times(t, &cursor, times, 600) == 0 && cursor == 308);
+    vl_tracker_close(t);
+    vl_sample_buffer_destroy(b);
+}
+
+/* The delay changes at run time, for the samples that follow. */
+static void test_set_delay(void)
+{
+    vl_sample_buffer *b = vl_sample_buffer_create(16);
+    vl_tracker_config cfg;
+    vl_tracker_config_default(&cfg, "freed://127.0.0.1:0");
+    cfg.delay_ms = 40;
+    vl_tracker *t = vl_tracker_open(&cfg, 0, b);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    int port = vl_tracker_port(t);
+    uint8_t pkt[VL_FREED_D1_SIZE];
+    make_packet(pkt, 1, 1.0, 0.0);
+    send_to(port, pkt, sizeof(pkt));
+    CHECK(wait_datagrams(t, 1));
+    vl_sample s;
+    CHECK(vl_sample_buffer_latest(b, 1, &s) && s.rx_ns - s.t_ns == 40000000);
+
+    vl_tracker_set_delay_ms(t, 12.5);
+    make_packet(pkt, 1, 2.0, 0.0);
+    send_to(port, pkt, sizeof(pkt));
+    CHECK(wait_datagrams(t, 2));
+    CHECK(vl_sample_buffer_latest(b, 1, &s) && s.pose.pan_deg == 2.0 &&
+          s.rx_ns - s.t_ns == 12500000);
+
+    vl_tracker_set_delay_ms(t, 0);
+    make_packet(pkt, 1, 3.0, 0.0);
+    send_to(port, pkt, sizeof(pkt));
+    CHECK(wait_datagrams(t, 3));
+    CHECK(vl_sample_buffer_latest(b, 1, &s) && s.pose.pan_deg == 3.0 && s.t_ns == s.rx_ns);
+    vl_tracker_close(t);
+    vl_sample_buffer_destroy(b);
+}
+
 int main(void)
 {
     tx_fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -206,6 +315,8 @@ int main(void)
     test_valid_samples();
     test_bad_datagrams();
     test_urls();
+    test_packet_times();
+    test_set_delay();
     close(tx_fd);
     return check_result("tracker");
 }

@@ -9,6 +9,9 @@
 enum vl_mode { VL_MODE_RUN, VL_MODE_RENDER, VL_MODE_BENCH, VL_MODE_BENCH_LATENCY,
                VL_MODE_BENCH_PLATE };
 
+/* What starts frames in `run` (README "Frame clock"). */
+enum vl_clock_source { VL_CLOCK_INTERNAL, VL_CLOCK_VSYNC, VL_CLOCK_TRACKER };
+
 typedef struct vl_opts {
     enum vl_mode mode;
     bool demo;                  /* no arguments at all: the demo */
@@ -23,7 +26,12 @@ typedef struct vl_opts {
     const char *plate_speed;
     bool plate_once;            /* hold the last frame instead of looping */
     const char *stats_path;     /* run: --stats FILE, JSON lines */
-    const char *timecode;       /* --timecode: the label of frame 0 */
+    const char *timecode;       /* --timecode: the label of frame 0, or "tracker" */
+    int clock;                  /* enum vl_clock_source */
+    int clock_tracker;          /* --clock tracker: which of the session's trackers */
+    double clock_offset_ms;
+    const char *control;        /* --control [ADDR:]PORT: OSC control */
+    int codec;                  /* render --out FILE: 0 ffv1, 1 h264, -1 by extension */
     vl_pose pose;
     bool pose_given;
     double fov_h_deg;
@@ -33,7 +41,7 @@ typedef struct vl_opts {
     int camera_id;              /* camera that drives the frustum; -1: newest */
     const char *take;           /* render: poses from this take file */
     int frames;                 /* 0: run until closed (run) */
-    const char *out_dir;
+    const char *out_dir;        /* a folder for PNGs, or a .mkv/.mp4/.mov file */
     bool view_camera, view_reference;
     int camera_w, camera_h;
     int inner_w, inner_h;       /* 0: from the camera size and overscan */

@@ -13,7 +13,7 @@
 #include <string.h>
 
 enum opt_type { OPT_FLAG, OPT_STRING, OPT_URL, OPT_INT, OPT_DOUBLE, OPT_POSE, OPT_SIZE, OPT_VIEW,
-                OPT_NUMBERS, OPT_PLATE_MODE };
+                OPT_NUMBERS, OPT_CHOICE };
 
 typedef struct opt_def {
     const char *name;
@@ -31,7 +31,7 @@ static const opt_def opt_table[] = {
     { "scene", OPT_STRING, OFF(scene), 0, 0, "FILE|builtin:NAME", "a glTF (.gltf/.glb) or OBJ model, builtin:fell (default without a plate) or builtin:grid" },
     { "scene-place", OPT_NUMBERS, OFF(scene_place), 3, 7, "X,Y,Z[,PAN,TILT,ROLL[,SCALE]]", "where the model stands: metres, degrees, scale (default 0,0,0,0,0,0,1)" },
     { "plate", OPT_STRING, OFF(plate), 0, 0, "FILE|URL", "a video plate: any file, image sequence or stream libavformat reads" },
-    { "plate-mode", OPT_PLATE_MODE, OFF(plate_mode), 0, 0, "equirect|flat|wall", "360 at infinity (default), a screen in the scene, or straight onto the canvas" },
+    { "plate-mode", OPT_CHOICE, OFF(plate_mode), 0, 0, "equirect|flat|wall", "360 at infinity (default), a screen in the scene, or straight onto the canvas" },
     { "plate-rotate", OPT_NUMBERS, OFF(plate_rotate), 3, 3, "YAW,PITCH,ROLL", "turn the 360 plate or the flat screen, degrees (default 0,0,0)" },
     { "plate-screen", OPT_NUMBERS, OFF(plate_screen), 3, 3, "DIST,WIDTH,HEIGHT", "flat: screen distance, width and centre height in metres (default 12,16,2)" },
     { "plate-in", OPT_INT, OFF(plate_in), 0, 1e9, "FRAME", "first source frame played (default 0)" },
@@ -46,12 +46,17 @@ static const opt_def opt_table[] = {
     { "camera", OPT_INT, OFF(camera_id), 0, 255, "ID", "the tracked camera id that drives the frustum (default: the newest sample's)" },
     { "take", OPT_STRING, OFF(take), 0, 0, "FILE", "render: camera poses from a recorded take (volym-track record)" },
     { "frames", OPT_INT, OFF(frames), 1, 1e8, "N", "frames to render (render: default 1; run: until closed)" },
-    { "out", OPT_STRING, OFF(out_dir), 0, 0, "DIR", "where render writes PNGs (default volym-out)" },
+    { "out", OPT_STRING, OFF(out_dir), 0, 0, "DIR|FILE.mkv|FILE.mp4", "render: PNGs into DIR (default volym-out), or a video file: every picture a stream, timecode in the container" },
+    { "codec", OPT_CHOICE, OFF(codec), 0, 0, "ffv1|h264", "render --out FILE: FFV1 lossless (default for .mkv) or H.264 (default for .mp4)" },
     { "view", OPT_VIEW, 0, 0, 0, "camera|reference", "render: also write what the camera films / the scene straight from the camera" },
     { "camera-size", OPT_SIZE, OFF(camera_w), 16, 8192, "WxH", "camera image size (default 1920x1080)" },
     { "inner-size", OPT_SIZE, OFF(inner_w), 16, 8192, "WxH", "inner frustum render size (default: camera size x (1 + overscan))" },
     { "stats", OPT_STRING, OFF(stats_path), 0, 0, "FILE", "run: one JSON line a frame (timing, timecode, pose age) into FILE" },
-    { "timecode", OPT_STRING, OFF(timecode), 0, 0, "HH:MM:SS:FF", "run: the timecode of the first frame (default 00:00:00:00; ';' for drop-frame rates)" },
+    { "timecode", OPT_STRING, OFF(timecode), 0, 0, "HH:MM:SS:FF|tracker", "the timecode of the first frame (default 00:00:00:00; ';' for drop-frame rates), or the tracker's (OpenTrackIO)" },
+    { "clock", OPT_CHOICE, OFF(clock), 0, 0, "internal|vsync|tracker", "run: what starts frames: the system clock (default), the display's vblank, or the packet cadence of a tracker (genlocked)" },
+    { "clock-tracker", OPT_INT, OFF(clock_tracker), 0, 63, "N", "--clock tracker: the session's tracker N, stage trackers first (default 0)" },
+    { "clock-offset", OPT_DOUBLE, OFF(clock_offset_ms), -1000, 1000, "MS", "--clock tracker: start frames MS after the tracker's packets (default 0)" },
+    { "control", OPT_STRING, OFF(control), 0, 0, "[ADDR:]PORT", "run: OSC control on 127.0.0.1:PORT (ADDR 0.0.0.0 for other machines); see README \"OSC control\"" },
     { "headless", OPT_FLAG, OFF(headless), 0, 0, NULL, "run: no windows, even with a display" },
     { "quiet", OPT_FLAG, OFF(quiet), 0, 0, NULL, "only warnings and errors" },
     { "verbose", OPT_FLAG, OFF(verbose), 0, 0, NULL, "debug messages" },
@@ -174,14 +179,19 @@ static bool set_option(vl_opts *opts, const opt_def *o, const char *arg)
         }
         return true;
     }
-    case OPT_PLATE_MODE: {
-        static const char *const modes[] = { "equirect", "flat", "wall" };
-        for (int m = 0; m < 3; m++)
-            if (!strcmp(arg, modes[m])) {
+    case OPT_CHOICE: {
+        /* The choices are the argument name's words: "equirect|flat|wall". */
+        size_t len = strlen(arg);
+        int m = 0;
+        for (const char *c = o->arg; *c; m++) {
+            size_t n = strcspn(c, "|");
+            if (n == len && !strncmp(c, arg, n)) {
                 *(int *)(base + o->offset) = m;
                 return true;
             }
-        fprintf(stderr, "volym: --plate-mode: expected equirect, flat or wall, got '%s'\n", arg);
+            c += n + (c[n] == '|');
+        }
+        fprintf(stderr, "volym: --%s: expected %s, got '%s'\n", o->name, o->arg, arg);
         return false;
     }
     case OPT_VIEW:
@@ -209,6 +219,7 @@ int vl_opts_parse(vl_opts *opts, int argc, char **argv)
         .camera_id = -1,
         .camera_w = 1920,
         .camera_h = 1080,
+        .codec = -1,
     };
     int i = 1;
     if (argc == 1)
@@ -276,6 +287,10 @@ int vl_opts_parse(vl_opts *opts, int argc, char **argv)
     if (opts->plate_out && opts->plate_out <= opts->plate_in) {
         fprintf(stderr, "volym: --plate-out (%d) must come after --plate-in (%d)\n",
                 opts->plate_out, opts->plate_in);
+        return -1;
+    }
+    if (opts->mode == VL_MODE_RENDER && opts->clock != VL_CLOCK_INTERNAL) {
+        fprintf(stderr, "volym: --clock is for run: render draws every frame at its own pace\n");
         return -1;
     }
     if (opts->take && opts->mode != VL_MODE_RENDER) {

@@ -25,31 +25,44 @@ typedef struct wall_vertex {
 } wall_vertex;
 
 typedef struct output_state {
-    vl_target canvas;
+    vl_target canvas;           /* the signal: what is shown and read back */
     vl_target outer;            /* the outer content alone, redrawn only when it changes */
+    vl_target pre;              /* with a colour transform: the canvas before it */
+    bool graded;                /* this frame's canvas was drawn into pre */
     GLuint vao, vbo;
     int n_vertices;
 } output_state;
 
 /* The programs that show the plate come in variants, compiled on first use:
- * one per shader, plate layout, plate mode and whether a scene is drawn,
- * chosen by #defines. llvmpipe runs every side of a branch on a uniform,
- * so a single program for all cases did all their work on every pixel. */
-enum { PROG_CANVAS, PROG_BACKDROP };
-#define MAX_VARIANTS 64
+ * one per shader, plate layout, plate mode, whether a scene is drawn, which
+ * pixels the pass draws and which frustum features are on, chosen by
+ * #defines. llvmpipe runs every side of a branch on a uniform, so a single
+ * program for all cases did all their work on every pixel. The output
+ * colour pass has one variant per transfer function. */
+enum { PROG_CANVAS, PROG_BACKDROP, PROG_COLOR };
+enum { PART_ALL, PART_INNER, PART_OUTER };     /* PART in canvas.frag */
+#define MAX_VARIANTS 128
 
+/* All ints, so that a variant compares as memory up to prog. */
 typedef struct variant {
-    int kind, layout, backdrop;
-    bool scene;
+    int kind, layout, backdrop, scene, part, soft, chroma, transfer;
     GLuint prog;
 } variant;
+
+/* Where a frame's canvas pass looks from. */
+typedef struct frame_view {
+    float eye[3];
+    float vp[16];               /* the inner frustum's view-projection */
+    int iw, ih;                 /* the drawn part of the inner target ... */
+    int max_w, max_h;           /* ... of this size */
+} frame_view;
 
 struct vl_renderer {
     vl_stage *stage;
     vl_renderer_desc desc;
     output_state *outputs;
-    GLuint outer_prog, wall_prog, blit_prog;
-    variant variants[MAX_VARIANTS]; /* canvas, outer and backdrop programs */
+    GLuint wall_prog, blit_prog, card_prog;
+    variant variants[MAX_VARIANTS]; /* canvas, backdrop and colour programs */
     int n_variants;
     GLuint empty_vao;
     vl_target inner;            /* allocated at the largest size; drawn in its corner */
@@ -61,6 +74,7 @@ struct vl_renderer {
     const vl_scene *outer_scene;
     bool outer_sky;             /* the cube was drawn with the scene's sky */
     bool outer_stale;           /* the outer canvases need drawing again */
+    int outer_kind;             /* what the outer targets hold (see outer_kind); -1 nothing */
     vl_plate_tex *plate_tex;
     bool has_plate;
     vl_plate_view plate;
@@ -217,29 +231,36 @@ static int backdrop_mode(const vl_renderer *r)
            r->plate.mode == VL_PLATE_FLAT ? 2 : 3;
 }
 
-/* The variant of a plate-showing program for the current plate and scene,
- * in use (glUseProgram); 0 (and one message) if it does not compile. */
-static GLuint use_variant(vl_renderer *r, int kind, bool scene)
+/* The variant `want` (its kind and defines; the plate layout and mode are
+ * filled in here for the programs that show the plate), in use
+ * (glUseProgram); 0 (and one message) if it does not compile. */
+static GLuint use_variant(vl_renderer *r, variant want)
 {
     static const struct { const char *name, *vert, *frag; } shaders[] = {
         [PROG_CANVAS] = { "canvas", vl_shader_canvas_vert, vl_shader_canvas_frag },
         [PROG_BACKDROP] = { "backdrop", vl_shader_sky_vert, vl_shader_backdrop_view_frag },
+        [PROG_COLOR] = { "color", vl_shader_blit_vert, vl_shader_color_frag },
     };
-    variant want = { kind, vl_plate_tex_layout(r->plate_tex), backdrop_mode(r), scene, 0 };
-    GLuint prog = 0;
-    for (int i = 0; i < r->n_variants && !prog; i++) {
-        const variant *v = &r->variants[i];
-        if (v->kind == want.kind && v->layout == want.layout && v->backdrop == want.backdrop &&
-            v->scene == want.scene)
-            prog = v->prog;
+    bool plate = want.kind != PROG_COLOR;
+    if (plate) {
+        want.layout = vl_plate_tex_layout(r->plate_tex);
+        want.backdrop = backdrop_mode(r);
     }
+    GLuint prog = 0;
+    for (int i = 0; i < r->n_variants && !prog; i++)
+        if (!memcmp(&r->variants[i], &want, offsetof(variant, prog)))
+            prog = r->variants[i].prog;
     if (!prog && r->n_variants < MAX_VARIANTS) {
-        char head[160];
-        snprintf(head, sizeof(head), "#version 330 core\n#define PLATE_LAYOUT %d\n"
-                 "#define BACKDROP %d\n#define HAS_SCENE %d\n", want.layout, want.backdrop, scene);
-        const char *parts[] = { head, vl_shader_plate_glsl, vl_shader_backdrop_glsl,
-                                shaders[kind].frag };
-        want.prog = prog = vl_gl_program_parts(shaders[kind].name, shaders[kind].vert, parts, 4);
+        char head[256];
+        snprintf(head, sizeof(head), "#version 330 core\n#define PLATE_LAYOUT %d\n#define BACKDROP %d\n"
+                 "#define HAS_SCENE %d\n#define PART %d\n#define SOFT_EDGE %d\n#define CHROMA %d\n"
+                 "#define TRANSFER %d\n", want.layout, want.backdrop, want.scene, want.part, want.soft,
+                 want.chroma, want.transfer);
+        const char *parts[] = { head, vl_shader_plate_glsl, vl_shader_backdrop_glsl, shaders[want.kind].frag };
+        if (!plate)
+            parts[1] = shaders[want.kind].frag;
+        want.prog = prog = vl_gl_program_parts(shaders[want.kind].name, shaders[want.kind].vert, parts,
+                                               plate ? 4 : 2);
         if (prog)
             r->variants[r->n_variants++] = want;
     }
@@ -253,10 +274,11 @@ vl_renderer *vl_renderer_create(const vl_stage *stage, const vl_renderer_desc *d
     r->stage = vl_stage_copy(stage);
     r->desc = desc ? *desc : (vl_renderer_desc){ 0 };
     r->outer_time = NAN;
+    r->outer_kind = -1;
     r->wall_prog = vl_gl_program("wall_view", vl_shader_wall_view_vert, vl_shader_wall_view_frag);
     r->blit_prog = vl_gl_program("blit", vl_shader_blit_vert, vl_shader_blit_frag);
-    r->outer_prog = vl_gl_program("outer", vl_shader_canvas_vert, vl_shader_outer_frag);
-    if (!r->outer_prog || !r->wall_prog || !r->blit_prog)
+    r->card_prog = vl_gl_program("card", vl_shader_card_vert, vl_shader_card_frag);
+    if (!r->wall_prog || !r->blit_prog || !r->card_prog)
         goto fail;
     r->plate_tex = vl_plate_tex_create();
     /* Scenes are drawn over a transparent black clear, so a plate can show
@@ -285,6 +307,7 @@ void vl_renderer_destroy(vl_renderer *r)
     for (int i = 0; r->outputs && i < r->stage->n_outputs; i++) {
         vl_target_free(&r->outputs[i].canvas);
         vl_target_free(&r->outputs[i].outer);
+        vl_target_free(&r->outputs[i].pre);
         glDeleteVertexArrays(1, &r->outputs[i].vao);
         glDeleteBuffers(1, &r->outputs[i].vbo);
     }
@@ -297,7 +320,7 @@ void vl_renderer_destroy(vl_renderer *r)
     vl_plate_tex_destroy(r->plate_tex);
     for (int i = 0; i < r->n_variants; i++)
         glDeleteProgram(r->variants[i].prog);
-    glDeleteProgram(r->outer_prog);
+    glDeleteProgram(r->card_prog);
     glDeleteProgram(r->wall_prog);
     glDeleteProgram(r->blit_prog);
     glDeleteVertexArrays(1, &r->empty_vao);
@@ -407,31 +430,184 @@ static bool draw_cube(vl_renderer *r, vl_scene *scene, double t_sec, bool sky)
     return true;
 }
 
-/* The outer content of every canvas (no plate): the cube seen from the
- * outer eye. Drawn again only when the scene changes, as the camera does
- * not enter into it. */
-static void draw_outer_canvases(vl_renderer *r)
+/* What the outer targets hold, so that a frozen outer is drawn once and
+ * then kept: it depends on the plate mode and on whether a scene is shown. */
+static int outer_kind(const vl_renderer *r, const vl_scene *scene)
 {
-    const double *eye = r->stage->frustum.outer_eye;
-    float eyef[3] = { (float)eye[0], (float)eye[1], (float)eye[2] };
-    glDisable(GL_DEPTH_TEST);
-    glUseProgram(r->outer_prog);
-    glUniform1i(glGetUniformLocation(r->outer_prog, "u_clip_inner"), 0);
-    glUniform3fv(glGetUniformLocation(r->outer_prog, "u_outer_eye"), 1, eyef);
-    glUniform1i(glGetUniformLocation(r->outer_prog, "u_outer"), 0);
-    glActiveTexture(GL_TEXTURE0);
+    return backdrop_mode(r) * 2 + (scene != NULL);
+}
+
+/* The uniforms and textures of a canvas.frag variant in use: the inner
+ * frustum, the eyes, the plate and the frustum features. */
+static void canvas_uniforms(const vl_renderer *r, GLuint prog, const frame_view *fv, bool clip)
+{
+    const vl_frustum_settings *fs = &r->stage->frustum;
+    const vl_chroma *k = &fs->chroma;
+    const double *oe = fs->outer_eye;
+    glUniform1i(glGetUniformLocation(prog, "u_clip_inner"), clip);
+    glUniform3fv(glGetUniformLocation(prog, "u_eye"), 1, fv->eye);
+    glUniform3f(glGetUniformLocation(prog, "u_outer_eye"), (float)oe[0], (float)oe[1], (float)oe[2]);
+    glUniformMatrix4fv(glGetUniformLocation(prog, "u_inner_viewproj"), 1, GL_FALSE, fv->vp);
+    glUniform2f(glGetUniformLocation(prog, "u_inner_scale"), (float)fv->iw / fv->max_w,
+                (float)fv->ih / fv->max_h);
+    glUniform2f(glGetUniformLocation(prog, "u_inner_clamp"), (fv->iw - 0.5f) / fv->max_w,
+                (fv->ih - 0.5f) / fv->max_h);
+    glUniform1f(glGetUniformLocation(prog, "u_soft_edge"), (float)fs->soft_edge);
+    glUniform3f(glGetUniformLocation(prog, "u_key"), (float)k->color[0], (float)k->color[1],
+                (float)k->color[2]);
+    glUniform3f(glGetUniformLocation(prog, "u_marker_color"), (float)k->marker_color[0],
+                (float)k->marker_color[1], (float)k->marker_color[2]);
+    glUniform2i(glGetUniformLocation(prog, "u_marker"), k->marker_spacing_px, k->marker_size_px);
+    glUniform1i(glGetUniformLocation(prog, "u_inner"), 0);
+    glUniform1i(glGetUniformLocation(prog, "u_outer"), 4);  /* 1..3: the plate */
+    bind_backdrop(r, prog);
+    glActiveTexture(GL_TEXTURE4);
     glBindTexture(GL_TEXTURE_CUBE_MAP, r->outer_cube);
+    glActiveTexture(GL_TEXTURE0);
+    glBindTexture(GL_TEXTURE_2D, r->inner.tex);
+}
+
+/* The outer content of every canvas into its outer target: the cube (and
+ * the plate) seen from the outer eye. Without a plate drawn again only when
+ * the scene changes, as the camera does not enter into it. */
+static void draw_outer_canvases(vl_renderer *r, const vl_scene *scene, const frame_view *fv)
+{
+    glDisable(GL_DEPTH_TEST);
+    GLuint prog = use_variant(r, (variant){ .kind = PROG_CANVAS, .scene = scene != NULL, .part = PART_OUTER });
+    if (!prog)
+        return;
+    canvas_uniforms(r, prog, fv, false);
     for (int i = 0; i < r->stage->n_outputs; i++) {
         output_state *o = &r->outputs[i];
         vl_target_bind(&o->outer);
         glClear(GL_COLOR_BUFFER_BIT);
-        glUniform2f(glGetUniformLocation(r->outer_prog, "u_canvas_size"),
-                    (float)o->outer.width, (float)o->outer.height);
+        glUniform2f(glGetUniformLocation(prog, "u_canvas_size"), (float)o->outer.width, (float)o->outer.height);
         glBindVertexArray(o->vao);
         glDrawArrays(GL_TRIANGLES, 0, o->n_vertices);
     }
     glBindVertexArray(0);
     r->outer_stale = false;
+    r->outer_kind = outer_kind(r, scene);
+}
+
+/* Whether any light card that is on is drawn over (or under) the frustum. */
+static bool has_cards(const vl_frustum_settings *fs, bool over)
+{
+    for (int i = 0; i < fs->n_cards; i++)
+        if (fs->cards[i].on && fs->cards[i].over == over)
+            return true;
+    return false;
+}
+
+/* The target output i's canvas pass draws into. */
+static const vl_target *canvas_target(const vl_renderer *r, int i)
+{
+    const output_state *o = &r->outputs[i];
+    return o->graded ? &o->pre : &o->canvas;
+}
+
+/* The light cards that are on and drawn over (or under) the frustum, each
+ * into its output's canvas. */
+static void draw_cards(vl_renderer *r, bool over)
+{
+    const vl_frustum_settings *fs = &r->stage->frustum;
+    glUseProgram(r->card_prog);
+    glBindVertexArray(r->empty_vao);
+    for (int i = 0; i < fs->n_cards; i++) {
+        const vl_light_card *c = &fs->cards[i];
+        if (!c->on || c->over != over || c->output < 0 || c->output >= r->stage->n_outputs ||
+            !(c->w > 0 && c->h > 0))
+            continue;
+        const vl_target *t = canvas_target(r, c->output);
+        vl_target_bind(t);
+        float rgb[3];
+        for (int k = 0; k < 3; k++)
+            rgb[k] = (float)fmin(fmax(c->color[k] * c->intensity, 0.0), 1.0);
+        glUniform4f(glGetUniformLocation(r->card_prog, "u_rect"), (float)c->x, (float)c->y, (float)c->w,
+                    (float)c->h);
+        glUniform2f(glGetUniformLocation(r->card_prog, "u_canvas_size"), (float)t->width, (float)t->height);
+        glUniform3fv(glGetUniformLocation(r->card_prog, "u_color"), 1, rgb);
+        glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+    }
+    glBindVertexArray(0);
+}
+
+static bool color_identity(const vl_output_color *c)
+{
+    bool id = c->brightness == 1 && c->transfer == VL_TRANSFER_SRGB;
+    for (int i = 0; i < 9; i++)
+        id &= c->matrix[i] == (i % 4 == 0 ? 1.0 : 0.0);
+    return id;
+}
+
+/* Each output with a colour transform: its pre target through the
+ * transform into its canvas. */
+static void draw_output_color(vl_renderer *r)
+{
+    for (int i = 0; i < r->stage->n_outputs; i++) {
+        output_state *o = &r->outputs[i];
+        const vl_output_color *c = &r->stage->outputs[i].color;
+        if (!o->graded)
+            continue;
+        GLuint prog = use_variant(r, (variant){ .kind = PROG_COLOR, .transfer = (int)c->transfer });
+        if (!prog)
+            continue;
+        float m[9];
+        for (int k = 0; k < 9; k++)
+            m[k] = (float)(c->brightness * c->matrix[k]);
+        glUniformMatrix3fv(glGetUniformLocation(prog, "u_matrix"), 1, GL_TRUE, m);
+        glUniform1f(glGetUniformLocation(prog, "u_white"), (float)(c->white_nits / 10000.0));
+        glUniform1i(glGetUniformLocation(prog, "u_canvas"), 0);
+        vl_target_bind(&o->canvas);
+        glActiveTexture(GL_TEXTURE0);
+        glBindTexture(GL_TEXTURE_2D, o->pre.tex);
+        glBindVertexArray(r->empty_vao);
+        glDrawArrays(GL_TRIANGLES, 0, 3);
+    }
+    glBindVertexArray(0);
+}
+
+static double srgb_decode(double v)
+{
+    return v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4);
+}
+
+static double clamp01(double v)
+{
+    return fmin(fmax(v, 0.0), 1.0);
+}
+
+/* Linear light to signal, as encode() in color.frag. */
+static double transfer_encode(const vl_output_color *c, double l)
+{
+    switch (c->transfer) {
+    case VL_TRANSFER_BT709:
+        l = clamp01(l);
+        return l < 0.018 ? 4.5 * l : 1.099 * pow(l, 0.45) - 0.099;
+    case VL_TRANSFER_PQ: {
+        const double m1 = 2610.0 / 16384, m2 = 2523.0 / 4096 * 128;
+        const double c1 = 3424.0 / 4096, c2 = 2413.0 / 4096 * 32, c3 = 2392.0 / 4096 * 32;
+        double y = pow(clamp01(l * c->white_nits / 10000.0), m1);
+        return pow((c1 + c2 * y) / (1 + c3 * y), m2);
+    }
+    case VL_TRANSFER_SRGB:
+        break;
+    }
+    l = clamp01(l);
+    return l <= 0.0031308 ? 12.92 * l : 1.055 * pow(l, 1 / 2.4) - 0.055;
+}
+
+void vl_output_color_apply(const vl_output_color *c, const double in[3], double out[3])
+{
+    double lin[3];
+    for (int i = 0; i < 3; i++)
+        lin[i] = srgb_decode(in[i]);
+    for (int i = 0; i < 3; i++) {
+        double l = 0;
+        for (int j = 0; j < 3; j++)
+            l += c->matrix[i * 3 + j] * lin[j];
+        out[i] = clamp01(transfer_encode(c, c->brightness * l));
+    }
 }
 
 /* Signed area of a quad in NDC (shoelace). */
@@ -500,85 +676,153 @@ static void draw_inner(vl_renderer *r, vl_scene *scene, const float eye[3], doub
 
 void vl_renderer_frame(vl_renderer *r, vl_scene *scene, const vl_camera *cam, double t_sec)
 {
-    /* With a plate every wall pixel is drawn in one pass (see canvas.frag). */
-    bool one_pass = r->has_plate;
+    const vl_frustum_settings *fs = &r->stage->frustum;
     if (r->has_plate && r->plate.mode == VL_PLATE_WALL)
         scene = NULL;           /* the plate alone, untracked */
     if (!scene && !r->has_plate)
         return;
-    double scale = 1.0 + r->stage->frustum.overscan;
-    int max_w = (int)lround(cam->width * scale), max_h = (int)lround(cam->height * scale);
+    /* Without a plate the outer content has its own target, drawn only when
+     * it changes, and the inner frustum is clipped over a copy of it. With a
+     * plate, whose every new picture changes the whole wall, every wall
+     * pixel is drawn in one pass (see canvas.frag), unless a feature needs
+     * the outer apart: kept while frozen, light cards under the frustum, a
+     * soft edge blending over it. */
+    bool under = has_cards(fs, false);
+    bool split = !r->has_plate || fs->freeze_outer || under || fs->soft_edge > 0;
+    bool keep_outer = fs->freeze_outer && r->outer_kind == outer_kind(r, scene);
+    double scale = 1.0 + fs->overscan;
+    frame_view fv = { .max_w = (int)lround(cam->width * scale), .max_h = (int)lround(cam->height * scale) };
     if (r->desc.inner_width) {
-        max_w = r->desc.inner_width;
-        max_h = r->desc.inner_height;
+        fv.max_w = r->desc.inner_width;
+        fv.max_h = r->desc.inner_height;
     }
-    float view[16], proj[16], vp[16];
-    float eye[3] = { (float)cam->pose.pos[0], (float)cam->pose.pos[1], (float)cam->pose.pos[2] };
+    float view[16], proj[16];
+    for (int i = 0; i < 3; i++)
+        fv.eye[i] = (float)cam->pose.pos[i];
     vl_camera_view_matrix(&cam->pose, view);
     vl_camera_proj_matrix(cam, scale, proj);
-    mat4_mul(proj, view, vp);
-    int iw = max_w, ih = max_h;
+    mat4_mul(proj, view, fv.vp);
+    fv.iw = fv.max_w;
+    fv.ih = fv.max_h;
     if (scene) {
-        if (!ensure_target(&r->inner, max_w, max_h, true))
+        if (!ensure_target(&r->inner, fv.max_w, fv.max_h, true))
             return;
         /* A static scene's cube never changes: draw it once. */
         bool sky = !r->has_plate;
-        if (r->outer_scene != scene || r->outer_sky != sky ||
-            (vl_scene_animated(scene) && r->outer_time != t_sec)) {
+        if (!keep_outer && (r->outer_scene != scene || r->outer_sky != sky ||
+                            (vl_scene_animated(scene) && r->outer_time != t_sec))) {
             if (!draw_cube(r, scene, t_sec, sky))
                 return;
             r->outer_stale = true;
         }
-        draw_inner(r, scene, eye, t_sec, view, proj, vp, &iw, &ih);
+        if (!fs->chroma.on)     /* the key colour replaces the inner render */
+            draw_inner(r, scene, fv.eye, t_sec, view, proj, fv.vp, &fv.iw, &fv.ih);
     }
-    if (r->outer_stale && !one_pass)
-        draw_outer_canvases(r);
+    if (split && !keep_outer && (r->outer_stale || r->has_plate || r->outer_kind != outer_kind(r, scene)))
+        draw_outer_canvases(r, scene, &fv);
+    else if (!split)
+        r->outer_kind = -1;     /* the outer targets fall behind the plate */
 
-    /* Pass 2: copy the outer content, then draw the facets clipped to the
-     * inner frustum over it: only pixels inside the frustum are shaded.
-     * With a plate, every wall pixel over a cleared canvas instead. */
-    glDisable(GL_DEPTH_TEST);
-    GLuint prog = use_variant(r, PROG_CANVAS, scene != NULL);
-    if (!prog)
-        return;
-    const double *oe = r->stage->frustum.outer_eye;
-    glUniform1i(glGetUniformLocation(prog, "u_clip_inner"), !one_pass);
-    glUniform3fv(glGetUniformLocation(prog, "u_eye"), 1, eye);
-    glUniform3f(glGetUniformLocation(prog, "u_outer_eye"), (float)oe[0], (float)oe[1], (float)oe[2]);
-    glUniformMatrix4fv(glGetUniformLocation(prog, "u_inner_viewproj"), 1, GL_FALSE, vp);
-    glUniform2f(glGetUniformLocation(prog, "u_inner_scale"), (float)iw / max_w, (float)ih / max_h);
-    glUniform2f(glGetUniformLocation(prog, "u_inner_clamp"),
-                (iw - 0.5f) / max_w, (ih - 0.5f) / max_h);
-    glUniform1i(glGetUniformLocation(prog, "u_inner"), 0);
-    glUniform1i(glGetUniformLocation(prog, "u_outer"), 4);  /* 1..3: the plate */
-    bind_backdrop(r, prog);
-    glActiveTexture(GL_TEXTURE4);
-    glBindTexture(GL_TEXTURE_CUBE_MAP, r->outer_cube);
-    glActiveTexture(GL_TEXTURE0);
-    glBindTexture(GL_TEXTURE_2D, r->inner.tex);
-    for (int k = 0; k < 4 && !one_pass; k++)
-        glEnable(GL_CLIP_DISTANCE0 + k);
+    /* With a colour transform an output's canvas is drawn into its pre
+     * target first. */
     for (int i = 0; i < r->stage->n_outputs; i++) {
         output_state *o = &r->outputs[i];
-        int w = o->canvas.width, h = o->canvas.height;
-        if (one_pass) {
-            vl_target_bind(&o->canvas);
-            glClear(GL_COLOR_BUFFER_BIT);
-        } else {
+        o->graded = !color_identity(&r->stage->outputs[i].color) &&
+                    ensure_target(&o->pre, o->canvas.width, o->canvas.height, false);
+        if (!o->graded && o->pre.fbo)
+            vl_target_free(&o->pre);
+    }
+
+    /* Pass 2: copy the outer content and the cards under the frustum, then
+     * draw the facets clipped to the inner frustum over them: only pixels
+     * inside the frustum are shaded. Or every wall pixel over a cleared
+     * canvas. */
+    glDisable(GL_DEPTH_TEST);
+    for (int i = 0; i < r->stage->n_outputs; i++) {
+        const output_state *o = &r->outputs[i];
+        const vl_target *t = canvas_target(r, i);
+        if (split) {
             glBindFramebuffer(GL_READ_FRAMEBUFFER, o->outer.fbo);
-            glBindFramebuffer(GL_DRAW_FRAMEBUFFER, o->canvas.fbo);
-            glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
-            vl_target_bind(&o->canvas);
+            glBindFramebuffer(GL_DRAW_FRAMEBUFFER, t->fbo);
+            glBlitFramebuffer(0, 0, t->width, t->height, 0, 0, t->width, t->height, GL_COLOR_BUFFER_BIT,
+                              GL_NEAREST);
+        } else {
+            vl_target_bind(t);
+            glClear(GL_COLOR_BUFFER_BIT);
         }
-        glUniform2f(glGetUniformLocation(prog, "u_canvas_size"), (float)w, (float)h);
+    }
+    if (under)
+        draw_cards(r, false);
+    bool soft = split && fs->soft_edge > 0;
+    int chroma = fs->chroma.on ? 1 + fs->chroma.markers : 0;
+    GLuint prog = use_variant(r, (variant){ .kind = PROG_CANVAS, .scene = scene != NULL,
+                                            .part = split ? PART_INNER : PART_ALL, .soft = soft,
+                                            .chroma = chroma });
+    if (!prog)
+        return;
+    canvas_uniforms(r, prog, &fv, split);
+    for (int k = 0; k < 4 && split; k++)
+        glEnable(GL_CLIP_DISTANCE0 + k);
+    if (soft) {
+        /* Blend the inner content over the outer by its weight; the
+         * canvas keeps its alpha. */
+        glEnable(GL_BLEND);
+        glBlendFuncSeparate(GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA, GL_ZERO, GL_ONE);
+    }
+    for (int i = 0; i < r->stage->n_outputs; i++) {
+        const output_state *o = &r->outputs[i];
+        const vl_target *t = canvas_target(r, i);
+        vl_target_bind(t);
+        glUniform2f(glGetUniformLocation(prog, "u_canvas_size"), (float)t->width, (float)t->height);
         glBindVertexArray(o->vao);
         glDrawArrays(GL_TRIANGLES, 0, o->n_vertices);
     }
+    glDisable(GL_BLEND);
     for (int k = 0; k < 4; k++)
         glDisable(GL_CLIP_DISTANCE0 + k);
+    if (has_cards(fs, true))
+        draw_cards(r, true);
+    draw_output_color(r);
     glActiveTexture(GL_TEXTURE0);
     glBindVertexArray(0);
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
+}
+
+const vl_frustum_settings *vl_renderer_frustum(const vl_renderer *r)
+{
+    return &r->stage->frustum;
+}
+
+void vl_renderer_set_frustum(vl_renderer *r, const vl_frustum_settings *f)
+{
+    vl_frustum_settings *s = &r->stage->frustum;
+    bool eye_moved = memcmp(s->outer_eye, f->outer_eye, sizeof(s->outer_eye)) != 0;
+    *s = *f;
+    s->overscan = fmin(fmax(s->overscan, 0.0), 2.0);
+    s->soft_edge = fmin(fmax(s->soft_edge, 0.0), 0.5);
+    s->n_cards = s->n_cards < 0 ? 0 : s->n_cards > VL_MAX_LIGHT_CARDS ? VL_MAX_LIGHT_CARDS : s->n_cards;
+    vl_chroma *k = &s->chroma;
+    k->marker_spacing_px = k->marker_spacing_px < 4 ? 4 : k->marker_spacing_px > 4096 ? 4096 : k->marker_spacing_px;
+    k->marker_size_px = k->marker_size_px < 2 ? 2 : k->marker_size_px > k->marker_spacing_px ?
+                        k->marker_spacing_px : k->marker_size_px;
+    if (eye_moved) {
+        /* The cube is drawn from the outer eye; a frozen outer keeps the
+         * old view until unfrozen. */
+        r->outer_scene = NULL;
+        r->outer_stale = true;
+    }
+}
+
+void vl_renderer_set_output_color(vl_renderer *r, int output, const vl_output_color *c)
+{
+    if (output < 0 || output >= r->stage->n_outputs)
+        return;
+    vl_output_color *d = &r->stage->outputs[output].color;
+    *d = *c;
+    d->brightness = fmin(fmax(d->brightness, 0.0), 10.0);
+    d->white_nits = fmin(fmax(d->white_nits, 1.0), 10000.0);
+    if ((unsigned)d->transfer > VL_TRANSFER_PQ)
+        d->transfer = VL_TRANSFER_SRGB;
 }
 
 unsigned vl_renderer_canvas_texture(const vl_renderer *r, int output)
@@ -614,7 +858,7 @@ void vl_renderer_camera_view(vl_renderer *r, const vl_camera *cam, uint8_t *rgba
         output_state *o = &r->outputs[i];
         glUniform2f(glGetUniformLocation(r->wall_prog, "u_canvas_size"),
                     (float)o->canvas.width, (float)o->canvas.height);
-        glBindTexture(GL_TEXTURE_2D, o->canvas.tex);
+        glBindTexture(GL_TEXTURE_2D, canvas_target(r, i)->tex);
         glBindVertexArray(o->vao);
         glDrawArrays(GL_TRIANGLES, 0, o->n_vertices);
     }
@@ -639,7 +883,7 @@ void vl_renderer_reference_view(vl_renderer *r, vl_scene *scene, const vl_camera
         float inv[16];
         vl_sky_matrix(view, proj, inv);
         glDisable(GL_DEPTH_TEST);
-        GLuint prog = use_variant(r, PROG_BACKDROP, false);
+        GLuint prog = use_variant(r, (variant){ .kind = PROG_BACKDROP });
         glUniformMatrix4fv(glGetUniformLocation(prog, "u_inv_viewproj"), 1, GL_FALSE, inv);
         glUniform3fv(glGetUniformLocation(prog, "u_eye"), 1, eye);
         bind_backdrop(r, prog);

@@ -10,6 +10,10 @@
  *                draws every section into its output's pixel rectangle; each
  *                wall pixel knows its stage position W and shows the inner
  *                frustum where W projects into it, the outer content elsewhere.
+ *                The stage's frustum settings add a soft edge between the
+ *                two, a chroma key in the inner frustum, light cards over or
+ *                under it and a frozen outer; each output's colour transform
+ *                turns its canvas into its signal. What is off costs nothing.
  *
  * One thread owns the GL context: every function here must be called from
  * the thread that called vl_gl_create, after it.
@@ -135,14 +139,18 @@ struct AVFrame;
  * False (one message) when it cannot be shown: the last picture stays. */
 bool vl_renderer_plate_frame(vl_renderer *r, const struct AVFrame *f);
 
-/* The canvas texture of output i (RGBA8, row 0 = top of the canvas). */
+/* The canvas texture of output i (RGBA8, row 0 = top of the canvas): its
+ * signal, after the output's colour transform. The same texture for the
+ * renderer's life, whatever the settings. */
 unsigned vl_renderer_canvas_texture(const vl_renderer *r, int output);
 
-/* Read output i's canvas into rgba (width*height*4 bytes, top row first). */
+/* Read output i's canvas (its signal, as vl_renderer_canvas_texture) into
+ * rgba (width*height*4 bytes, top row first). */
 void vl_renderer_read_canvas(vl_renderer *r, int output, uint8_t *rgba);
 
 /* What `cam` films of the wall: every section drawn as an ideal emissive
- * display of its canvas as rendered by the last vl_renderer_frame, black
+ * display of its canvas as rendered by the last vl_renderer_frame (before
+ * the output's colour transform, which calibrates the display), black
  * (alpha 0) where no wall is seen, alpha 255 where it is. rgba gets
  * cam->width x cam->height x 4 bytes, top row first. */
 void vl_renderer_camera_view(vl_renderer *r, const vl_camera *cam, uint8_t *rgba);
@@ -156,6 +164,27 @@ void vl_renderer_reference_view(vl_renderer *r, vl_scene *scene, const vl_camera
 /* A plain full-canvas textured pass into output 0's canvas size, for the
  * benchmark's unit of cost: `passes` passes, each finished before the next. */
 void vl_renderer_textured_pass(vl_renderer *r, int passes);
+
+/* The renderer's frustum settings (its stage copy's), read-only; valid
+ * until the next vl_renderer_set_frustum or vl_renderer_destroy. */
+const vl_frustum_settings *vl_renderer_frustum(const vl_renderer *r);
+
+/* Replace the frustum settings (overscan, outer eye, soft edge, chroma,
+ * light cards, freeze), for control between frames: all take effect from
+ * the next vl_renderer_frame, the outer content redrawn where what it shows
+ * changed (a moved outer eye; when frozen, once unfrozen). Values out of
+ * the stage JSON's ranges are clamped; cards on an output that does not
+ * exist or with an empty rectangle are not drawn. f is copied. */
+void vl_renderer_set_frustum(vl_renderer *r, const vl_frustum_settings *f);
+
+/* Replace output `output`'s colour transform (see vl_output_color), from
+ * the next frame; an output index out of range is ignored. c is copied. */
+void vl_renderer_set_output_color(vl_renderer *r, int output, const vl_output_color *c);
+
+/* The colour transform of one pixel, in double: the exact sum the output
+ * pass does per pixel (see vl_output_color), for tests and docs. in is the
+ * canvas colour (sRGB-encoded, 0 .. 1), out the signal (0 .. 1). */
+void vl_output_color_apply(const vl_output_color *c, const double in[3], double out[3]);
 
 /* Wait for the GPU to finish (for timing). */
 void vl_renderer_finish(vl_renderer *r);

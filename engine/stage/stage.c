@@ -58,6 +58,47 @@ void vl_section_pixel_to_stage(const vl_section *s, double px, double py, double
         out[i] = corner[i] + b.right[i] * along_m - b.up[i] * down_m;
 }
 
+void vl_output_color_default(vl_output_color *c)
+{
+    *c = (vl_output_color){ .brightness = 1, .matrix = { 1, 0, 0, 0, 1, 0, 0, 0, 1 },
+                            .transfer = VL_TRANSFER_SRGB, .white_nits = 203 };
+}
+
+static const char *const transfer_names[] = {
+    [VL_TRANSFER_SRGB] = "srgb", [VL_TRANSFER_BT709] = "rec709", [VL_TRANSFER_PQ] = "pq",
+};
+
+bool vl_transfer_parse(const char *s, vl_transfer *out)
+{
+    for (int i = 0; s && i < (int)(sizeof(transfer_names) / sizeof(transfer_names[0])); i++) {
+        if (!strcmp(s, transfer_names[i])) {
+            *out = (vl_transfer)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *vl_transfer_name(vl_transfer t)
+{
+    return (unsigned)t < sizeof(transfer_names) / sizeof(transfer_names[0]) ? transfer_names[t] : "?";
+}
+
+void vl_light_card_default(vl_light_card *c, const char *name)
+{
+    *c = (vl_light_card){ .color = { 1, 1, 1 }, .intensity = 1, .over = true, .on = true };
+    snprintf(c->name, sizeof(c->name), "%s", name ? name : "");
+}
+
+void vl_frustum_default(vl_frustum_settings *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->overscan = 0.1;
+    f->outer_eye[2] = 1.7;
+    f->chroma = (vl_chroma){ .color = { 0, 177 / 255.0, 64 / 255.0 }, .marker_spacing_px = 120,
+                             .marker_size_px = 12, .marker_color = { 0, 100 / 255.0, 30 / 255.0 } };
+}
+
 int vl_section_width_px(const vl_section *s) { return s->cols * s->panel_px_w; }
 int vl_section_height_px(const vl_section *s) { return s->rows * s->panel_px_h; }
 
@@ -66,11 +107,12 @@ vl_stage *vl_stage_default(void)
     vl_stage *st = vl_xcalloc(1, sizeof(*st));
     snprintf(st->name, sizeof(st->name), "default-curved");
     st->rate = (vl_rational){ 25, 1 };
-    st->frustum = (vl_frustum_settings){ .overscan = 0.1, .outer_eye = { 0, 0, 1.7 } };
+    vl_frustum_default(&st->frustum);
 
     st->n_outputs = 1;
     st->outputs = vl_xcalloc(1, sizeof(vl_output));
     st->outputs[0] = (vl_output){ .name = "wall", .width = 1920, .height = 1080 };
+    vl_output_color_default(&st->outputs[0].color);
 
     st->n_sections = 1;
     st->sections = vl_xcalloc(1, sizeof(vl_section));

@@ -29,11 +29,42 @@
 
 #define VL_NAME_MAX 64
 
+/* How a canvas becomes an output's signal. Canvas content is sRGB-encoded;
+ * each output pixel is decoded to linear light, multiplied by
+ * brightness x matrix (row-major, applied to the column vector RGB),
+ * clamped and encoded with the output's transfer function:
+ *   srgb    IEC 61966-2-1, the canvas's own encoding;
+ *   rec709  the ITU-R BT.709 OETF: 4.5 L below 0.018, 1.099 L^0.45 - 0.099 above;
+ *   pq      SMPTE ST 2084: linear 1.0 is white_nits cd/m2 (BT.2408 reference
+ *           white: 203), encoded as the inverse EOTF of L x white_nits / 10000.
+ * Linear values are clamped to [0, 1] before encoding (PQ: L x white_nits /
+ * 10000), so the signal is in [0, 1]. The identity (brightness 1, identity
+ * matrix, srgb) leaves the canvas bit-exact and costs nothing. */
+typedef enum vl_transfer { VL_TRANSFER_SRGB, VL_TRANSFER_BT709, VL_TRANSFER_PQ } vl_transfer;
+
+typedef struct vl_output_color {
+    double brightness;          /* linear-light gain, 0 .. 10 */
+    double matrix[9];           /* row-major, on linear RGB */
+    vl_transfer transfer;
+    double white_nits;          /* PQ only: cd/m2 of linear 1.0 */
+} vl_output_color;
+
+/* Brightness 1, identity matrix, sRGB, white 203 nits. Not a zero struct:
+ * start from this, never from {0} (a zero matrix is black). */
+void vl_output_color_default(vl_output_color *c);
+
+/* "srgb", "rec709", "pq" (as in the stage JSON) <-> vl_transfer. parse
+ * returns false for any other name and leaves *out alone; name returns
+ * "?" for a value out of range. */
+bool vl_transfer_parse(const char *s, vl_transfer *out);
+const char *vl_transfer_name(vl_transfer t);
+
 typedef struct vl_output {
     char name[VL_NAME_MAX];
     int width, height;          /* canvas size in pixels */
     int display;                /* SDL display index for its window */
     bool fullscreen;
+    vl_output_color color;      /* canvas -> signal; see vl_output_color */
 } vl_output;
 
 typedef struct vl_section {
@@ -48,13 +79,72 @@ typedef struct vl_section {
     int canvas_x, canvas_y;     /* top-left of its rectangle in that canvas */
 } vl_section;
 
+/* Chroma key: the inner frustum (as projected on the wall, overscan
+ * included) shows a flat key colour instead of the scene and plate, for a
+ * compositor to replace. With markers, a grid of plus signs in
+ * marker_color, 2 px thick and marker_size_px long, is drawn in the key
+ * region only, centred every marker_spacing_px canvas pixels at
+ * (spacing / 2 + k x spacing, spacing / 2 + m x spacing) (integer halves;
+ * the 2 px bars cover the pixels either side of that point): fixed wall
+ * points a tracker or compositor can solve against. Colours are 0 .. 1 in
+ * the canvas's encoding. */
+typedef struct vl_chroma {
+    bool on;                    /* default false */
+    double color[3];            /* default (0, 177, 64) / 255 */
+    bool markers;               /* default false */
+    int marker_spacing_px;      /* default 120; 4 .. 4096 */
+    int marker_size_px;         /* default 12; 2 .. marker_spacing_px */
+    double marker_color[3];     /* default (0, 100, 30) / 255 */
+} vl_chroma;
+
+/* A light card: a flat rectangle of light on one output's canvas, to light
+ * the talent or put a reflection in a shiny prop. It shows color x
+ * intensity (each channel clamped to 1, in the canvas's encoding) over
+ * everything (over = true), or only where the inner frustum is not (over =
+ * false: under the inner frustum, so the camera never films it). Cards
+ * are drawn in array order, later ones over earlier ones. */
+#define VL_MAX_LIGHT_CARDS 16
+typedef struct vl_light_card {
+    char name[VL_NAME_MAX];
+    int output;                 /* index into vl_stage.outputs */
+    double x, y, w, h;          /* canvas pixels, (0,0) the top-left corner */
+    double color[3];            /* 0 .. 1; default white */
+    double intensity;           /* default 1 */
+    bool over;                  /* default true */
+    bool on;                    /* default true */
+} vl_light_card;
+
+/* Defaults for a card of that name on output 0 with an empty rectangle. */
+void vl_light_card_default(vl_light_card *c, const char *name);
+
 typedef struct vl_frustum_settings {
     /* Inner frustum overscan: the inner frustum's tangent half-angles are the
      * camera's times (1 + overscan). 0.1 = 10 % larger each way. */
     double overscan;
     /* Where the outer content is seen from (stage metres). */
     double outer_eye[3];
+    /* 0 .. 0.5: the fraction of the inner frustum's half-width and
+     * half-height over which the inner content blends into the outer at
+     * the frustum edge. With x, y the inner frustum's NDC of a wall point,
+     * the inner content's weight is
+     *   smoothstep(0, soft_edge, 1 - |x|) * smoothstep(0, soft_edge, 1 - |y|)
+     * inside the frustum and 0 outside it: 1 well inside, 0 at the edge.
+     * 0 (the default) is a hard edge. */
+    double soft_edge;
+    /* The outer content stops changing (an animated scene's, a new plate
+     * picture's): from the first frame rendered frozen it is not redrawn
+     * but kept as it was (with a plate, as that first frame drew it) until
+     * unfrozen; a moved outer eye shows then too. The inner frustum, chroma
+     * and light cards still follow every frame. Default false. */
+    bool freeze_outer;
+    vl_chroma chroma;
+    vl_light_card cards[VL_MAX_LIGHT_CARDS];
+    int n_cards;
 } vl_frustum_settings;
+
+/* Overscan 0.1, outer eye (0, 0, 1.7), hard edge, not frozen, chroma off
+ * with its default colours and markers, no light cards. */
+void vl_frustum_default(vl_frustum_settings *f);
 
 /* ---- trackers and lenses ------------------------------------------------ */
 

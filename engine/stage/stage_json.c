@@ -16,11 +16,12 @@
 
 #define MAX_ITEMS 256           /* sections or outputs per stage */
 #define MAX_TRACKERS 16
-/* JSON paths for messages: an item ("$.sections[255]"), a field of it
+/* JSON paths for messages: an item ("$.sections[255]",
+ * "$.frustum.light_cards[15]"), a field of it
  * ("$.trackers[15].smoothing.min_cutoff_hz", nested objects included), and
  * one step below a field ("$.trackers[15].lens.focus[31]", "...lens.preset"),
  * sized so none can be cut short. */
-#define ITEM_PATH_LEN 32
+#define ITEM_PATH_LEN 40
 #define FIELD_PATH_LEN (ITEM_PATH_LEN + 32)
 #define SUB_PATH_LEN (FIELD_PATH_LEN + 8)
 
@@ -32,6 +33,7 @@ enum kind {
     K_NUM,      /* double; JSON integers are accepted too */
     K_SIGN,     /* double that is exactly 1 or -1 */
     K_URL,      /* tracker URL with a known scheme, copied into vl_tracker_config.url */
+    K_TRANSFER, /* a vl_transfer by its name (vl_transfer_parse) */
     K_TABLE,    /* vl_lens_table as [[raw, value], ...]; min/max bound the values */
     K_OBJECT,   /* a nested object described by sub; its fields' offsets are
                    relative to off[0] */
@@ -41,8 +43,8 @@ enum kind {
 typedef struct field {
     const char *key;
     enum kind kind;
-    int n;                      /* 1: a scalar; 2 or 3: an array of that many */
-    size_t off[3];              /* where each element lands in the struct */
+    int n;                      /* 1: a scalar; 2 .. 9: an array of that many */
+    size_t off[9];              /* where each element lands in the struct */
     bool required;
     double min, max;            /* range of each K_INT / K_NUM element, K_TABLE value */
     bool min_open;              /* min itself is out of range */
@@ -58,6 +60,8 @@ typedef struct field {
 } field;
 
 #define NAME_EXPECT "a name of 1 to 63 characters"
+#define COLOR_EXPECT "[r, g, b], each from 0 to 1"
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const field stage_fields[] = {
     { "name", K_NAME, 1, { offsetof(vl_stage, name) }, true, .expect = NAME_EXPECT },
@@ -70,14 +74,57 @@ static const field stage_fields[] = {
     { "trackers", K_CUSTOM, 1, { 0 }, false, .expect = "an array of at most 16 trackers" },
 };
 
-static const field frustum_fields[] = {
-    { "overscan", K_NUM, 1, { offsetof(vl_frustum_settings, overscan) }, false, 0, 2, false,
-      .expect = "a number from 0 to 2" },
-    { "outer_eye", K_NUM, 3,
-      { offsetof(vl_frustum_settings, outer_eye[0]), offsetof(vl_frustum_settings, outer_eye[1]),
-        offsetof(vl_frustum_settings, outer_eye[2]) },
-      false, -1000, 1000, false, .expect = "[x, y, z] in metres, each from -1000 to 1000" },
+#define CHR(f) offsetof(vl_chroma, f)
+#define CHR3(f) { CHR(f[0]), CHR(f[1]), CHR(f[2]) }
+
+static const field chroma_fields[] = {
+    { "on", K_BOOL, 1, { CHR(on) }, false, .expect = "true or false" },
+    { "color", K_NUM, 3, CHR3(color), false, 0, 1, false, .expect = COLOR_EXPECT },
+    { "markers", K_BOOL, 1, { CHR(markers) }, false, .expect = "true or false" },
+    { "marker_spacing_px", K_INT, 1, { CHR(marker_spacing_px) }, false, 4, 4096, false,
+      .expect = "an integer from 4 to 4096" },
+    { "marker_size_px", K_INT, 1, { CHR(marker_size_px) }, false, 2, 4096, false,
+      .expect = "an integer from 2 to 4096" },
+    { "marker_color", K_NUM, 3, CHR3(marker_color), false, 0, 1, false, .expect = COLOR_EXPECT },
 };
+
+#define FRU(f) offsetof(vl_frustum_settings, f)
+
+static const field frustum_fields[] = {
+    { "overscan", K_NUM, 1, { FRU(overscan) }, false, 0, 2, false, .expect = "a number from 0 to 2" },
+    { "outer_eye", K_NUM, 3, { FRU(outer_eye[0]), FRU(outer_eye[1]), FRU(outer_eye[2]) },
+      false, -1000, 1000, false, .expect = "[x, y, z] in metres, each from -1000 to 1000" },
+    { "soft_edge", K_NUM, 1, { FRU(soft_edge) }, false, 0, 0.5, false,
+      .expect = "a fraction of the frustum's half-size from 0 to 0.5" },
+    { "freeze_outer", K_BOOL, 1, { FRU(freeze_outer) }, false, .expect = "true or false" },
+    { "chroma", K_OBJECT, 1, { FRU(chroma) }, false,
+      .expect = "an object of on, color, markers, marker_spacing_px, marker_size_px, marker_color",
+      .sub = chroma_fields, .n_sub = COUNT(chroma_fields) },
+    { "light_cards", K_CUSTOM, 1, { 0 }, false, .expect = "an array of at most 16 light cards" },
+};
+
+/* A light card as read: the output is named in JSON and becomes an index. */
+typedef struct card_in {
+    vl_light_card card;
+    char output[VL_NAME_MAX];
+} card_in;
+
+#define CARD(f) offsetof(card_in, card.f)
+
+static const field card_fields[] = {
+    { "name", K_NAME, 1, { CARD(name) }, true, .expect = NAME_EXPECT },
+    { "output", K_NAME, 1, { offsetof(card_in, output) }, false, .expect = "the name of an output" },
+    { "rect", K_NUM, 4, { CARD(x), CARD(y), CARD(w), CARD(h) }, true, -65536, 65536, false,
+      .expect = "[x, y, width, height] in canvas pixels, each from -65536 to 65536, width and height above 0" },
+    { "color", K_NUM, 3, { CARD(color[0]), CARD(color[1]), CARD(color[2]) }, false, 0, 1, false,
+      .expect = COLOR_EXPECT },
+    { "intensity", K_NUM, 1, { CARD(intensity) }, false, 0, 100, false, .expect = "a number from 0 to 100" },
+    { "over", K_BOOL, 1, { CARD(over) }, false,
+      .expect = "true (over the inner frustum) or false (only outside it)" },
+    { "on", K_BOOL, 1, { CARD(on) }, false, .expect = "true or false" },
+};
+
+#define OUTM(i) offsetof(vl_output, color.matrix[i])
 
 static const field output_fields[] = {
     { "name", K_NAME, 1, { offsetof(vl_output, name) }, true, .expect = NAME_EXPECT },
@@ -88,6 +135,15 @@ static const field output_fields[] = {
     { "display", K_INT, 1, { offsetof(vl_output, display) }, false, 0, 255, false,
       .expect = "a display index from 0 to 255" },
     { "fullscreen", K_BOOL, 1, { offsetof(vl_output, fullscreen) }, false, .expect = "true or false" },
+    { "brightness", K_NUM, 1, { offsetof(vl_output, color.brightness) }, false, 0, 10, false,
+      .expect = "a linear gain from 0 to 10" },
+    { "color_matrix", K_NUM, 9,
+      { OUTM(0), OUTM(1), OUTM(2), OUTM(3), OUTM(4), OUTM(5), OUTM(6), OUTM(7), OUTM(8) }, false, -10, 10, false,
+      .expect = "9 numbers (a 3x3 matrix on linear RGB, row by row), each from -10 to 10" },
+    { "transfer", K_TRANSFER, 1, { offsetof(vl_output, color.transfer) }, false,
+      .expect = "\"srgb\", \"rec709\" or \"pq\"" },
+    { "white_nits", K_NUM, 1, { offsetof(vl_output, color.white_nits) }, false, 1, 10000, false,
+      .expect = "cd/m2 of linear white for pq, from 1 to 10000" },
 };
 
 /* A section as read: the output is named in JSON and becomes an index. */
@@ -116,8 +172,6 @@ static const field section_fields[] = {
     { "curve_deg", K_NUM, 1, { SEC(curve_deg) }, false, -45, 45, false,
       .expect = "degrees per column from -45 to 45" },
 };
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Trackers. Their transform and smoothing settings are nested objects in
  * JSON but plain fields of vl_tracker_config, so those tables' offsets are
@@ -304,6 +358,8 @@ static bool read_element(const field *f, const json_t *e, void *dst, size_t off)
         }
         return false;
     }
+    case K_TRANSFER:
+        return vl_transfer_parse(json_string_value(e), (vl_transfer *)p);
     case K_TABLE:
     case K_OBJECT:
     case K_CUSTOM:
@@ -429,13 +485,14 @@ static bool read_rate(const ctx *c, const json_t *v, vl_rational *out)
     return ok || bad_value(c, "$.rate", find_field(stage_fields, COUNT(stage_fields), "rate"), v);
 }
 
-/* The array at $.key: non-empty unless may_be_empty, at most max long. */
-static const json_t *read_array(const ctx *c, const json_t *root, const char *key, bool may_be_empty,
-                                size_t max)
+/* The array at parent_path.key: non-empty unless may_be_empty, at most max
+ * long. */
+static const json_t *read_array(const ctx *c, const json_t *parent, const char *parent_path,
+                                const char *key, bool may_be_empty, size_t max)
 {
-    const json_t *a = json_object_get(root, key);
+    const json_t *a = json_object_get(parent, key);
     char path[ITEM_PATH_LEN], got[48];
-    snprintf(path, sizeof(path), "$.%s", key);
+    snprintf(path, sizeof(path), "%s.%s", parent_path, key);
     if (!json_is_array(a) || (!may_be_empty && json_array_size(a) == 0)) {
         fail(c, path, "expected a%s array of %s, got %s", may_be_empty ? "n" : " non-empty", key,
              describe(a, got, sizeof(got)));
@@ -461,7 +518,7 @@ static const char *output_names(const vl_stage *st, char *buf, size_t n)
 
 static bool read_outputs(const ctx *c, const json_t *root, vl_stage *st)
 {
-    const json_t *a = read_array(c, root, "outputs", false, MAX_ITEMS);
+    const json_t *a = read_array(c, root, "$", "outputs", false, MAX_ITEMS);
     if (!a)
         return false;
     st->outputs = vl_xcalloc(json_array_size(a), sizeof(vl_output));
@@ -470,6 +527,7 @@ static bool read_outputs(const ctx *c, const json_t *root, vl_stage *st)
         char path[ITEM_PATH_LEN];
         snprintf(path, sizeof(path), "$.outputs[%d]", i);
         vl_output *o = &st->outputs[i];
+        vl_output_color_default(&o->color);
         if (!read_fields(c, path, json_array_get(a, (size_t)i), output_fields, COUNT(output_fields), o))
             return false;
         for (int k = 0; k < st->n_outputs; k++)
@@ -480,6 +538,30 @@ static bool read_outputs(const ctx *c, const json_t *root, vl_stage *st)
     return true;
 }
 
+/* The index of the output an item at `path` names ("" when it names none). */
+static bool find_output(const ctx *c, const char *path, const char *name, const vl_stage *st, int *out)
+{
+    char names[256];
+    if (!name[0]) {
+        /* With one output there is nothing to choose; with more, guessing
+         * would put a section on the wrong processor. */
+        if (st->n_outputs != 1)
+            return fail(c, path, "missing key 'output' (needed when there are several outputs: %s)",
+                        output_names(st, names, sizeof(names)));
+        *out = 0;
+        return true;
+    }
+    for (int k = 0; k < st->n_outputs; k++) {
+        if (!strcmp(st->outputs[k].name, name)) {
+            *out = k;
+            return true;
+        }
+    }
+    char sub[FIELD_PATH_LEN];
+    snprintf(sub, sizeof(sub), "%s.output", path);
+    return fail(c, sub, "no output named '%s' (outputs: %s)", name, output_names(st, names, sizeof(names)));
+}
+
 static bool read_section(const ctx *c, const char *path, const json_t *obj, vl_stage *st,
                          vl_section *out)
 {
@@ -487,26 +569,8 @@ static bool read_section(const ctx *c, const char *path, const json_t *obj, vl_s
     if (!read_fields(c, path, obj, section_fields, COUNT(section_fields), &in))
         return false;
     vl_section *s = &in.s;
-    char names[256];
-    if (!in.output[0]) {
-        /* With one output there is nothing to choose; with more, guessing
-         * would put a section on the wrong processor. */
-        if (st->n_outputs != 1)
-            return fail(c, path, "missing key 'output' (needed when there are several outputs: %s)",
-                        output_names(st, names, sizeof(names)));
-        s->output = 0;
-    } else {
-        s->output = -1;
-        for (int k = 0; k < st->n_outputs; k++)
-            if (!strcmp(st->outputs[k].name, in.output))
-                s->output = k;
-        if (s->output < 0) {
-            char sub[FIELD_PATH_LEN];
-            snprintf(sub, sizeof(sub), "%s.output", path);
-            return fail(c, sub, "no output named '%s' (outputs: %s)", in.output,
-                        output_names(st, names, sizeof(names)));
-        }
-    }
+    if (!find_output(c, path, in.output, st, &s->output))
+        return false;
     const vl_output *o = &st->outputs[s->output];
     /* Table limits keep these products far from int overflow. */
     int w = vl_section_width_px(s), h = vl_section_height_px(s);
@@ -519,7 +583,7 @@ static bool read_section(const ctx *c, const char *path, const json_t *obj, vl_s
 
 static bool read_sections(const ctx *c, const json_t *root, vl_stage *st)
 {
-    const json_t *a = read_array(c, root, "sections", false, MAX_ITEMS);
+    const json_t *a = read_array(c, root, "$", "sections", false, MAX_ITEMS);
     if (!a)
         return false;
     st->sections = vl_xcalloc(json_array_size(a), sizeof(vl_section));
@@ -621,7 +685,7 @@ static bool read_trackers(const ctx *c, const json_t *root, vl_stage *st)
 {
     if (!json_object_get(root, "trackers"))
         return true;
-    const json_t *a = read_array(c, root, "trackers", true, MAX_TRACKERS);
+    const json_t *a = read_array(c, root, "$", "trackers", true, MAX_TRACKERS);
     if (!a)
         return false;
     int n = (int)json_array_size(a);    /* at most MAX_TRACKERS */
@@ -638,16 +702,66 @@ static bool read_trackers(const ctx *c, const json_t *root, vl_stage *st)
     return true;
 }
 
+static bool read_card(const ctx *c, const char *path, const json_t *obj, const vl_stage *st,
+                      vl_light_card *out)
+{
+    card_in in;
+    vl_light_card_default(&in.card, NULL);
+    in.output[0] = '\0';
+    if (!read_fields(c, path, obj, card_fields, COUNT(card_fields), &in))
+        return false;
+    if (!(in.card.w > 0 && in.card.h > 0)) {
+        char sub[FIELD_PATH_LEN];
+        snprintf(sub, sizeof(sub), "%s.rect", path);
+        return bad_value(c, sub, find_field(card_fields, COUNT(card_fields), "rect"), json_object_get(obj, "rect"));
+    }
+    if (!find_output(c, path, in.output, st, &in.card.output))
+        return false;
+    *out = in.card;
+    return true;
+}
+
+/* Optional: the frustum's settings, then its light cards (which name
+ * outputs, so after those). */
+static bool read_frustum(const ctx *c, const json_t *root, vl_stage *st)
+{
+    const json_t *fr = json_object_get(root, "frustum");
+    vl_frustum_settings *f = &st->frustum;
+    if (!fr)
+        return true;
+    if (!read_fields(c, "$.frustum", fr, frustum_fields, COUNT(frustum_fields), f))
+        return false;
+    if (f->chroma.marker_size_px > f->chroma.marker_spacing_px)
+        return fail(c, "$.frustum.chroma.marker_size_px", "expected at most marker_spacing_px (%d), got %d",
+                    f->chroma.marker_spacing_px, f->chroma.marker_size_px);
+    if (!json_object_get(fr, "light_cards"))
+        return true;
+    const json_t *a = read_array(c, fr, "$.frustum", "light_cards", true, VL_MAX_LIGHT_CARDS);
+    if (!a)
+        return false;
+    for (int i = 0; i < (int)json_array_size(a); i++) {
+        char path[ITEM_PATH_LEN];
+        snprintf(path, sizeof(path), "$.frustum.light_cards[%d]", i);
+        vl_light_card *card = &f->cards[i];
+        if (!read_card(c, path, json_array_get(a, (size_t)i), st, card))
+            return false;
+        for (int k = 0; k < f->n_cards; k++)
+            if (!strcmp(f->cards[k].name, card->name))
+                return fail(c, path, "duplicate light card name '%s' (also $.frustum.light_cards[%d])",
+                            card->name, k);
+        f->n_cards++;
+    }
+    return true;
+}
+
 static bool read_stage(const ctx *c, const json_t *root, vl_stage *st)
 {
     if (!read_fields(c, "$", root, stage_fields, COUNT(stage_fields), st))
         return false;
     if (!read_rate(c, json_object_get(root, "rate"), &st->rate))
         return false;
-    const json_t *fr = json_object_get(root, "frustum");
-    if (fr && !read_fields(c, "$.frustum", fr, frustum_fields, COUNT(frustum_fields), &st->frustum))
-        return false;
-    return read_outputs(c, root, st) && read_sections(c, root, st) && read_trackers(c, root, st);
+    return read_outputs(c, root, st) && read_frustum(c, root, st) && read_sections(c, root, st) &&
+           read_trackers(c, root, st);
 }
 
 vl_stage *vl_stage_parse(const char *json, const char *source, char *err, size_t errlen)
@@ -669,7 +783,7 @@ vl_stage *vl_stage_parse(const char *json, const char *source, char *err, size_t
         return NULL;
     }
     vl_stage *st = vl_xcalloc(1, sizeof(*st));
-    st->frustum = (vl_frustum_settings){ .overscan = 0.1, .outer_eye = { 0, 0, 1.7 } };
+    vl_frustum_default(&st->frustum);
     bool ok = read_stage(&c, root, st);
     json_decref(root);
     if (!ok) {
@@ -720,6 +834,7 @@ static json_t *write_element(const field *f, const void *src, size_t off)
     switch (f->kind) {
     case K_NAME:
     case K_URL: return json_string(p);
+    case K_TRANSFER: return json_string(vl_transfer_name(*(const vl_transfer *)p));
     case K_BOOL: return json_boolean(*(const bool *)p);
     case K_INT: return json_integer(*(const int *)p);
     case K_NUM:
@@ -797,7 +912,21 @@ char *vl_stage_to_json(const vl_stage *stage)
     else
         snprintf(rate, sizeof(rate), "%lld/%lld", (long long)stage->rate.num, (long long)stage->rate.den);
     json_object_set_new(root, "rate", json_string(rate));
-    json_object_set_new(root, "frustum", write_fields(frustum_fields, COUNT(frustum_fields), &stage->frustum));
+    json_t *frustum = write_fields(frustum_fields, COUNT(frustum_fields), &stage->frustum);
+    json_object_set_new(root, "frustum", frustum);
+    char *text = NULL;
+    /* Only when there are any, as for trackers. */
+    if (stage->frustum.n_cards > 0) {
+        json_t *cards = json_array();
+        json_object_set_new(frustum, "light_cards", cards);
+        for (int i = 0; i < stage->frustum.n_cards && i < VL_MAX_LIGHT_CARDS; i++) {
+            card_in in = { .card = stage->frustum.cards[i] };
+            if (in.card.output < 0 || in.card.output >= stage->n_outputs)
+                goto fail;
+            memcpy(in.output, stage->outputs[in.card.output].name, VL_NAME_MAX);
+            json_array_append_new(cards, write_fields(card_fields, COUNT(card_fields), &in));
+        }
+    }
 
     json_t *outputs = json_array();
     json_object_set_new(root, "outputs", outputs);
@@ -806,7 +935,6 @@ char *vl_stage_to_json(const vl_stage *stage)
 
     json_t *sections = json_array();
     json_object_set_new(root, "sections", sections);
-    char *text = NULL;
     for (int i = 0; i < stage->n_sections; i++) {
         section_in in = { .s = stage->sections[i] };
         if (in.s.output < 0 || in.s.output >= stage->n_outputs)

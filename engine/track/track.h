@@ -242,6 +242,23 @@ vl_tracker_stats vl_tracker_get_stats(vl_tracker *t);
  * listing only the error counters that are not zero. */
 void vl_tracker_stats_format(const vl_tracker_stats *st, char *buf, size_t n);
 
+/* Receive times (CLOCK_MONOTONIC ns) of the datagrams that gave at least one
+ * sample of the tracker's camera, for a frame clock locked to the tracker's
+ * packet cadence (vl_phase_lock_packet in core/clock.h). The tracker keeps
+ * the last VL_TRACKER_PACKET_RING. *cursor counts the times the caller has
+ * taken (start it at 0): copies up to max times after *cursor into out,
+ * oldest first, advances *cursor past them and returns how many. A caller
+ * that fell more than the ring behind gets the oldest kept (its cursor
+ * jumps: the times in between are gone); a cursor past the count is taken
+ * as the count. Thread-safe. */
+#define VL_TRACKER_PACKET_RING 256
+int vl_tracker_packet_times(vl_tracker *t, uint64_t *cursor, int64_t *out, int max);
+
+/* Change the tracker's delay (vl_tracker_config.delay_ms) at run time:
+ * samples the receiver thread handles after this returns describe receive
+ * time - delay_ms. Thread-safe (OSC control calls it from its thread). */
+void vl_tracker_set_delay_ms(vl_tracker *t, double delay_ms);
+
 /* ---- the camera that drives the frustum ---------------------------------- */
 
 /* Frame by frame, the pose of one camera (or of whichever camera sent the

@@ -96,16 +96,23 @@ struct vl_tracker {
     pthread_t thread;
     bool thread_started;
     atomic_bool stop;
+    _Atomic int64_t delay_ns;   /* set at run time, read per sample */
     /* receiver thread only: */
     uint8_t *rx;                /* MAX_DATAGRAM bytes */
     void *parser;               /* protocol state */
     int64_t rx_ns;              /* receive time of the datagram being parsed */
+    bool used;                  /* it gave a sample of our camera */
     int filter_camera[MAX_FILTERS];
     vl_one_euro filters[MAX_FILTERS];
     int n_filters;
 
     pthread_mutex_t stats_lock;
     vl_tracker_stats stats;     /* guarded by stats_lock */
+    /* Receive times of the datagrams that gave a sample, guarded by
+     * stats_lock: packet_rx[i % VL_TRACKER_PACKET_RING] for the last
+     * VL_TRACKER_PACKET_RING of the n_packets so far. */
+    int64_t packet_rx[VL_TRACKER_PACKET_RING];
+    uint64_t n_packets;
 };
 
 /* The URL's protocol, host and port (the protocol's default when absent). */
@@ -215,7 +222,7 @@ static void on_sample(void *ctx, const vl_sample *parsed)
         vl_sample s = *parsed;
         vl_tracker_apply(&t->cfg, &s);
         s.rx_ns = t->rx_ns;
-        s.t_ns = t->rx_ns - (int64_t)(t->cfg.delay_ms * 1e6);
+        s.t_ns = t->rx_ns - atomic_load(&t->delay_ns);
         s.source = t->source;
         vl_one_euro *f = t->cfg.smoothing ? filter_for(t, s.camera) : NULL;
         if (f)
@@ -227,6 +234,7 @@ static void on_sample(void *ctx, const vl_sample *parsed)
     }
     /* Counted after the push, so a reader that sees the count also finds
      * the sample in the buffer. */
+    t->used |= use;
     pthread_mutex_lock(&t->stats_lock);
     if (use)
         t->stats.samples++;
@@ -248,9 +256,12 @@ static void handle_datagram(vl_tracker *t, size_t len, int64_t rx_ns)
 {
     const vl_track_sink sink = { on_sample, on_error, t };
     t->rx_ns = rx_ns;
+    t->used = false;
     t->proto->parse(t->parser, t->rx, len, &sink);
     pthread_mutex_lock(&t->stats_lock);
     t->stats.datagrams++;
+    if (t->used)
+        t->packet_rx[t->n_packets++ % VL_TRACKER_PACKET_RING] = rx_ns;
     pthread_mutex_unlock(&t->stats_lock);
 }
 
@@ -296,6 +307,7 @@ vl_tracker *vl_tracker_open_tap(const vl_tracker_config *cfg, int source,
         t->tap = *tap;
     t->fd = -1;
     atomic_init(&t->stop, false);
+    atomic_init(&t->delay_ns, (int64_t)(cfg->delay_ms * 1e6));
     pthread_mutex_init(&t->stats_lock, NULL);
     t->rx = vl_xmalloc(MAX_DATAGRAM);
     t->parser = t->proto->create ? t->proto->create() : NULL;
@@ -346,6 +358,27 @@ vl_tracker_stats vl_tracker_get_stats(vl_tracker *t)
     vl_tracker_stats s = t->stats;
     pthread_mutex_unlock(&t->stats_lock);
     return s;
+}
+
+int vl_tracker_packet_times(vl_tracker *t, uint64_t *cursor, int64_t *out, int max)
+{
+    pthread_mutex_lock(&t->stats_lock);
+    uint64_t oldest = t->n_packets > VL_TRACKER_PACKET_RING ?
+                      t->n_packets - VL_TRACKER_PACKET_RING : 0;
+    if (*cursor < oldest)
+        *cursor = oldest;
+    if (*cursor > t->n_packets)
+        *cursor = t->n_packets;
+    int n = 0;
+    for (; n < max && *cursor < t->n_packets; n++, (*cursor)++)
+        out[n] = t->packet_rx[*cursor % VL_TRACKER_PACKET_RING];
+    pthread_mutex_unlock(&t->stats_lock);
+    return n;
+}
+
+void vl_tracker_set_delay_ms(vl_tracker *t, double delay_ms)
+{
+    atomic_store(&t->delay_ns, (int64_t)(delay_ms * 1e6));
 }
 
 void vl_tracker_stats_format(const vl_tracker_stats *st, char *buf, size_t n)
