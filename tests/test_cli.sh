@@ -532,6 +532,44 @@ assert all(0 <= d <= 2 for d in steps), steps                # labels advance wi
 assert frames(tcs[-1]) - frames(tcs[0]) >= len(tcs) - 5, (tcs[0], tcs[-1])
 PY
 
+echo "# p. two outputs, two windows (on an X server, Xvfb); --clock vsync on a display that does not wait"
+if command -v Xvfb >/dev/null; then
+    cat >"$T/two.json" <<'EOF'
+{
+  "name": "two", "rate": "25",
+  "outputs": [ { "name": "left", "width": 64, "height": 32, "display": 0 },
+               { "name": "right", "width": 64, "height": 32, "display": 1 } ],
+  "sections": [
+    { "name": "l", "output": "left", "canvas": [0, 0], "panel_mm": [500, 500],
+      "panel_px": [32, 32], "grid": [2, 1], "position": [-1, 3, 1.5] },
+    { "name": "r", "output": "right", "canvas": [0, 0], "panel_mm": [500, 500],
+      "panel_px": [32, 32], "grid": [2, 1], "position": [0, 3, 1.5] }
+  ]
+}
+EOF
+    Xvfb :87 -screen 0 640x480x24 -nolisten tcp >"$T/xvfb.log" 2>&1 &
+    xpid=$!
+    sleep 1.5
+    DISPLAY=:87 SDL_VIDEODRIVER=x11 timeout -k 5 120 "$VOLYM" run --stage "$T/two.json" \
+        --scene builtin:grid --frames 150 --clock vsync --stats "$T/two.jsonl" 2>"$T/two.err" \
+        || fail "run with two windows failed"
+    kill "$xpid"
+    wait "$xpid" 2>/dev/null
+    has "$T/two.err" "output left: a 64x32 window on display 0"
+    has "$T/two.err" "output right: display 1 does not exist, using display 0"
+    has "$T/two.err" "output right: a 64x32 window on display 0"
+    has "$T/two.err" "does not wait for its vblank"
+    python3 - "$T/two.jsonl" <<'PY' || fail "after the fallback frames do not run at 25 fps"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 150, len(rows)
+steps = [(b["start_ns"] - a["start_ns"]) / 1e6 for a, b in zip(rows[100:], rows[101:])]
+assert all(35 < d < 45 for d in steps), steps
+PY
+else
+    echo "(no Xvfb: skipped; scripts/install-deps.sh installs it)"
+fi
+
 if [ "$failures" -ne 0 ]; then
     echo "test_cli: $failures check(s) failed" >&2
     exit 1

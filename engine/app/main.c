@@ -735,18 +735,27 @@ static int64_t clock_next(frame_clock *c, int64_t n, int64_t prev_deadline, int6
     return n + frames;
 }
 
-/* After a present: vsync measures the display and warns once when it does
- * not run at the stage rate. */
-static void clock_presented(frame_clock *c, int64_t t)
+/* After the present of frame n: vsync measures the display and warns once
+ * when it does not run at the stage rate. A swap that does not wait for the
+ * vblank at all (vsync off in the driver, a virtual display) would run
+ * scene time fast: the internal clock takes over from frame n. */
+static void clock_presented(frame_clock *c, int64_t t, int64_t n)
 {
     c->last_present = t;
     if (c->source != VL_CLOCK_VSYNC)
         return;
     vl_rate_meter_add(&c->meter, t);
-    if (t - c->measured_at < VL_NS_PER_SEC)
-        return;                 /* the meter sorts: once a second is enough */
+    if (t - c->measured_at < VL_NS_PER_SEC / 4)
+        return;                 /* the meter sorts: four times a second is enough */
     c->measured_at = t;
     double hz = vl_rate_meter_hz(&c->meter), want = vl_rational_to_double(c->rate);
+    if (hz > want * 1.5) {
+        VL_WARN(LOG, "--clock vsync: the display does not wait for its vblank (%.0f swaps a "
+                "second): using the internal clock", hz);
+        c->source = VL_CLOCK_INTERNAL;
+        c->t0 = t - vl_frame_time_ns(c->rate, n);
+        return;
+    }
     if (!c->warned && hz > 0 && fabs(hz - want) > want * 0.002) {
         VL_WARN(LOG, "the display runs at %.3f Hz, the stage at %.3f fps: set the display to "
                 "the stage rate, or use --clock internal or tracker", hz, want);
@@ -877,7 +886,7 @@ static int run_main(const vl_opts *o, bool headless)
         int64_t end = vl_now_ns();
         bool open = vl_gl_present(s.gl, textures, s.stage->n_outputs);
         int64_t presented = vl_now_ns();
-        clock_presented(&clock, presented);
+        clock_presented(&clock, presented, n);
         rec.target_ns = deadline - t0;
         rec.start_ns = start - t0;
         rec.render_end_ns = end - t0;

@@ -164,6 +164,9 @@ static SDL_Window *open_window(const vl_output *o, bool headless)
     SDL_Window *win = SDL_CreateWindow(title, x, y, w, h, flags);
     if (!win)
         VL_ERR(LOG, "cannot open a window for output %s: %s", o ? o->name : "-", SDL_GetError());
+    else if (!headless)
+        VL_INFO(LOG, "output %s: a %dx%d window on display %d%s", o->name, w, h,
+                SDL_GetWindowDisplayIndex(win), o->fullscreen ? ", fullscreen" : "");
     return win;
 }
 
@@ -204,8 +207,13 @@ vl_gl *vl_gl_create(const vl_stage *stage, bool headless)
     }
     VL_INFO(LOG, "%s, %s%s", (const char *)glGetString(GL_RENDERER),
             (const char *)glGetString(GL_VERSION), headless ? ", headless" : "");
-    if (!headless)
-        SDL_GL_SetSwapInterval(1);
+    /* One vblank wait a frame, not one per window: only the last window
+     * swapped waits (the swap interval belongs to each window's surface). */
+    for (int i = 0; !headless && i < gl->n_windows; i++) {
+        SDL_GL_MakeCurrent(gl->windows[i], gl->ctx);
+        SDL_GL_SetSwapInterval(i == gl->n_windows - 1);
+    }
+    SDL_GL_MakeCurrent(gl->windows[0], gl->ctx);
     gl->blit_prog = vl_gl_program("blit", vl_shader_blit_vert, vl_shader_blit_frag);
     if (!gl->blit_prog)
         goto fail;

@@ -165,8 +165,9 @@ void vl_renderer_reference_view(vl_renderer *r, vl_scene *scene, const vl_camera
  * benchmark's unit of cost: `passes` passes, each finished before the next. */
 void vl_renderer_textured_pass(vl_renderer *r, int passes);
 
-/* The renderer's frustum settings (its stage copy's), read-only; valid
- * until the next vl_renderer_set_frustum or vl_renderer_destroy. */
+/* The renderer's frustum settings (its stage copy's), read-only. The
+ * pointer stays valid until vl_renderer_destroy; what it points to changes
+ * with vl_renderer_set_frustum. */
 const vl_frustum_settings *vl_renderer_frustum(const vl_renderer *r);
 
 /* Replace the frustum settings (overscan, outer eye, soft edge, chroma,

@@ -41,7 +41,8 @@ declare -A parser=(
 
 status=0
 for name in freed osc opentrackio; do
-    sources=("$src/tests/fuzz/fuzz_$name.c" "$src/engine/core/core.c" "$src/${parser[$name]}")
+    sources=("$src/tests/fuzz/fuzz_$name.c" "$src/engine/core/core.c" "$src/engine/core/timecode.c"
+             "$src/${parser[$name]}")
     seeds=$out/seeds-$name
     corpus=$out/corpus-$name
     rm -rf "$seeds" "$corpus"
