@@ -429,6 +429,11 @@ probe "$T/take.mp4" >"$T/mp4.probe"
 has "$T/mp4.probe" "nb_read_frames=5"
 has "$T/mp4.probe" "r_frame_rate=25/1"
 has "$T/mp4.probe" "timecode=10:00:00:00"
+# On a terminal (script(1) gives it one) a progress bar; in a pipe, none.
+script -qec "'$VOLYM' render --scene builtin:grid --frames 5 --out '$T/tty.mkv'" /dev/null >"$T/tty.out"
+has "$T/tty.out" "frame 5/5 [====================]"
+has "$T/tty.out" "fps, 0:00 left"
+grep -q "frame 5/5" "$T/mkv.err" && fail "a progress bar went into a pipe"
 usage_error "ffv1 in mp4" "ffv1" render --scene builtin:grid --codec ffv1 --out "$T/x.mp4"
 usage_error "codec" "expected ffv1|h264" render --codec vp9 --out "$T/x.mkv"
 
@@ -462,10 +467,12 @@ else
     oscsend localhost "$cport" /volym/scene s builtin:grid
     oscsend localhost "$cport" /volym/overscan f 0.3
     oscsend localhost "$cport" /volym/card/rect sffff key 0 0 10 10
+    oscsend localhost "$cport" /volym/plate/open s "$T/nope.mp4"
     oscsend localhost "$cport" /volym/nonsense i 1
     oscsend localhost "$cport" /volym/overscan s big
     sleep 0.5
     oscsend localhost "$cport" /volym/stats i 47123
+    oscsend localhost "$cport" /volym/plate/open s "$T/blue.mp4"
 fi
 wait "$vpid" || fail "run with --control failed"
 sleep 0.3
@@ -473,6 +480,8 @@ kill "$dpid" 2>/dev/null
 wait "$dpid" 2>/dev/null
 has "$T/ctl.err" "OSC control on UDP 127.0.0.1:"
 has "$T/ctl.err" "now showing builtin:grid"
+has "$T/ctl.err" "plate $T/nope.mp4 did not open: $T/ctl.mp4 plays on"
+has "$T/ctl.err" "now playing $T/blue.mp4"
 has "$T/ctl.err" "1 unknown, 1 malformed"
 python3 - "$T/ctl.dump" <<'PY' || fail "the stats answers are not what they should be"
 import sys
@@ -487,15 +496,22 @@ assert '"internal"' in rows[0], rows
 PY
 
 echo "# n. --clock tracker: frames lock to a simulated 50 Hz FreeD tracker"
-"$VOLYM" run --headless --stage "$T/ok.json" --scene builtin:grid --frames 200 \
-    --tracking freed://127.0.0.1:47124 --clock tracker --stats "$T/lock.jsonl" 2>"$T/lock.err" &
-vpid=$!
-sleep 0.3
-"$(dirname "$VOLYM")/volym-track" sim --to freed://127.0.0.1:47124 --rate 50 --seconds 10 >/dev/null 2>&1 &
-spid=$!
-wait "$vpid" || fail "run --clock tracker failed"
-kill "$spid" 2>/dev/null
-wait "$spid" 2>/dev/null
+# with_sim NAME FRAMES URL "SIM ARGS" [RUN ARGS...]: volym run takes FRAMES frames
+# tracked from URL (stats in $T/NAME.jsonl) while volym-track sim sends to it.
+with_sim() {
+    local name=$1 frames=$2 url=$3 sim_args=$4 vpid spid
+    shift 4
+    "$VOLYM" run --headless --stage "$T/ok.json" --scene builtin:grid --frames "$frames" \
+        --tracking "$url" --stats "$T/$name.jsonl" "$@" 2>"$T/$name.err" &
+    vpid=$!
+    sleep 0.3
+    "$(dirname "$VOLYM")/volym-track" sim --to "$url" $sim_args >/dev/null 2>&1 &
+    spid=$!
+    wait "$vpid" || fail "$name: volym run failed"
+    kill "$spid" 2>/dev/null
+    wait "$spid" 2>/dev/null
+}
+with_sim lock 200 freed://127.0.0.1:47124 "--rate 50 --seconds 10" --clock tracker
 python3 - "$T/lock.jsonl" <<'PY' || fail "the tracker clock did not lock"
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
@@ -509,16 +525,8 @@ PY
 usage_error "clock without tracker" "no tracker 0 to lock to" run --headless --frames 1 --clock tracker
 
 echo "# o. --timecode tracker: the label comes from OpenTrackIO"
-"$VOLYM" run --headless --stage "$T/ok.json" --scene builtin:grid --frames 60 \
-    --tracking opentrackio://127.0.0.1:47125 --timecode tracker --stats "$T/tc.jsonl" 2>"$T/tc.err" &
-vpid=$!
-sleep 0.3
-"$(dirname "$VOLYM")/volym-track" sim --to opentrackio://127.0.0.1:47125 --rate 25 --seconds 6 \
-    --timecode 10:00:00:00 >/dev/null 2>&1 &
-spid=$!
-wait "$vpid" || fail "run --timecode tracker failed"
-kill "$spid" 2>/dev/null
-wait "$spid" 2>/dev/null
+with_sim tc 60 opentrackio://127.0.0.1:47125 "--rate 25 --seconds 6 --timecode 10:00:00:00" \
+    --timecode tracker
 python3 - "$T/tc.jsonl" <<'PY' || fail "the tracker's timecode did not reach the stats"
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
