@@ -578,6 +578,45 @@ else
     echo "(no Xvfb: skipped; scripts/install-deps.sh installs it)"
 fi
 
+echo "# q. --pattern: test patterns on the wall; AprilTag markers with their stage positions"
+expect "render --pattern apriltag" "$VOLYM" render --pattern apriltag --out "$T/pat" --view camera \
+    --pose 0,0,1.25,0,0,0 --fov 90 --camera-size 960x540 2>"$T/pat.err"
+files="camera-000000.png markers.json wall-000000.png"
+[ "$(ls "$T/pat" | xargs)" = "$files" ] || fail "pat holds '$(ls "$T/pat" | xargs)', expected '$files'"
+size_is "$T/pat/wall-000000.png" 1920x1080
+size_is "$T/pat/camera-000000.png" 960x540
+has "$T/pat.err" "showing the apriltag test pattern"
+python3 - "$T/pat/markers.json" <<'PY' || fail "markers.json is not the default stage's 60 markers"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["family"] == "tag36h11", d["family"]
+m = d["markers"]
+assert [x["id"] for x in m] == list(range(60)), [x["id"] for x in m]
+assert all(x["section"] == "main" and len(x["corners_px"]) == 4 and len(x["corners"]) == 4
+           and all(len(c) == 3 for c in x["corners"]) and len(x["centre"]) == 3 for x in m)
+assert m[13]["panel"] == [1, 1] and m[13]["corners_px"][3] == [176, 176], m[13]
+assert all(0 <= c[2] <= 2.5 and 3 < c[1] < 4.1 for x in m for c in x["corners"])  # on the wall
+PY
+# The pattern replaces the scene: another scene, the same wall and camera picture.
+expect "render --pattern apriltag over another scene" "$VOLYM" render --pattern apriltag \
+    --scene builtin:grid --out "$T/pat2" --view camera --pose 0,0,1.25,0,0,0 --fov 90 \
+    --camera-size 960x540 2>"$T/pat2.err"
+same "$T/pat/wall-000000.png" "$T/pat2/wall-000000.png"
+same "$T/pat/camera-000000.png" "$T/pat2/camera-000000.png"
+expect "render --pattern grid" "$VOLYM" render --pattern grid --out "$T/patg" 2>"$T/patg.err"
+[ ! -e "$T/patg/markers.json" ] || fail "the grid pattern wrote markers.json"
+differ "$T/pat/wall-000000.png" "$T/patg/wall-000000.png"
+expect "render --pattern apriltag into a video" "$VOLYM" render --pattern apriltag --out "$T/pat.mkv" \
+    2>"$T/patv.err"
+[ -s "$T/pat.markers.json" ] || fail "render --out pat.mkv wrote no pat.markers.json"
+usage_error "unknown pattern" "--pattern: expected grid|crosshair|bars|apriltag, got 'nope'" \
+    render --pattern nope
+usage_error "pattern with bench" "--pattern works with run and render" bench --pattern grid
+expect "run --headless --pattern grid" timeout -k 5 60 "$VOLYM" run --headless --pattern grid \
+    --frames 5 2>"$T/patrun.err"
+has "$T/patrun.err" "showing the grid test pattern"
+has "$T/patrun.err" "5 frames shown"
+
 if [ "$failures" -ne 0 ]; then
     echo "test_cli: $failures check(s) failed" >&2
     exit 1

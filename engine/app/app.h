@@ -45,6 +45,7 @@ typedef struct vl_opts {
     bool view_camera, view_reference;
     int camera_w, camera_h;
     int inner_w, inner_h;       /* 0: from the camera size and overscan */
+    int pattern;                /* --pattern: enum vl_pattern_kind; -1: none */
     bool headless;
     bool quiet, verbose;
 } vl_opts;

@@ -4,6 +4,7 @@
  */
 #include "app.h"
 #include "media/media.h"
+#include "stage/pattern.h"
 
 #include <errno.h>
 #include <math.h>
@@ -50,6 +51,7 @@ static const opt_def opt_table[] = {
     { "codec", OPT_CHOICE, OFF(codec), 0, 0, "ffv1|h264", "render --out FILE: FFV1 lossless (default for .mkv) or H.264 (default for .mp4)" },
     { "view", OPT_VIEW, 0, 0, 0, "camera|reference", "render: also write what the camera films / the scene straight from the camera" },
     { "camera-size", OPT_SIZE, OFF(camera_w), 16, 8192, "WxH", "camera image size (default 1920x1080)" },
+    { "pattern", OPT_CHOICE, OFF(pattern), 0, 0, "grid|crosshair|bars|apriltag", "run, render: a calibration test pattern on every output instead of the scene (render --pattern apriltag also writes the markers' stage positions, markers.json)" },
     { "inner-size", OPT_SIZE, OFF(inner_w), 16, 8192, "WxH", "inner frustum render size (default: camera size x (1 + overscan))" },
     { "stats", OPT_STRING, OFF(stats_path), 0, 0, "FILE", "run: one JSON line a frame (timing, timecode, pose age) into FILE" },
     { "timecode", OPT_STRING, OFF(timecode), 0, 0, "HH:MM:SS:FF|tracker", "the timecode of the first frame (default 00:00:00:00; ';' for drop-frame rates), or the tracker's (OpenTrackIO)" },
@@ -220,6 +222,7 @@ int vl_opts_parse(vl_opts *opts, int argc, char **argv)
         .camera_w = 1920,
         .camera_h = 1080,
         .codec = -1,
+        .pattern = -1,
     };
     int i = 1;
     if (argc == 1)
@@ -291,6 +294,13 @@ int vl_opts_parse(vl_opts *opts, int argc, char **argv)
     }
     if (opts->mode == VL_MODE_RENDER && opts->clock != VL_CLOCK_INTERNAL) {
         fprintf(stderr, "volym: --clock is for run: render draws every frame at its own pace\n");
+        return -1;
+    }
+    /* --pattern's choices are the pattern names in enum order. */
+    _Static_assert(VL_PATTERN_GRID == 0 && VL_PATTERN_CROSSHAIR == 1 && VL_PATTERN_BARS == 2 &&
+                   VL_PATTERN_APRILTAG == 3 && VL_PATTERN_N == 4, "--pattern's choices");
+    if (opts->pattern >= 0 && opts->mode != VL_MODE_RUN && opts->mode != VL_MODE_RENDER) {
+        fprintf(stderr, "volym: --pattern works with run and render\n");
         return -1;
     }
     if (opts->take && opts->mode != VL_MODE_RENDER) {

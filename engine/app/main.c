@@ -10,6 +10,7 @@
 #include "media/encode.h"
 #include "media/media.h"
 #include "render/render.h"
+#include "stage/pattern.h"
 #include "stage/stage.h"
 #include "track/track.h"
 
@@ -416,6 +417,19 @@ static void apply_control(session *s, const vl_opts *o, const vl_control_cmd *c)
     vl_renderer_set_frustum(s->renderer, &f);
 }
 
+/* --pattern: every output's canvas shows the test pattern, not the scene. */
+static void show_pattern(session *s, const vl_opts *o)
+{
+    for (int i = 0; i < s->stage->n_outputs; i++) {
+        const vl_output *out = &s->stage->outputs[i];
+        uint8_t *rgba = vl_xmalloc((size_t)out->width * out->height * 4);
+        vl_pattern_draw(s->stage, i, (enum vl_pattern_kind)o->pattern, rgba);
+        vl_renderer_show_image(s->renderer, i, rgba);
+        free(rgba);
+    }
+    VL_INFO(LOG, "showing the %s test pattern", vl_pattern_names[o->pattern]);
+}
+
 static bool session_open(session *s, const vl_opts *o, bool headless)
 {
     *s = (session){ 0 };
@@ -433,6 +447,8 @@ static bool session_open(session *s, const vl_opts *o, bool headless)
     s->renderer = vl_renderer_create(s->stage, &desc);
     if (!s->renderer)
         return false;
+    if (o->pattern >= 0)
+        show_pattern(s, o);
     if (o->plate)
         open_plate(s, o, o->plate);
     if (!open_trackers(s, o))
@@ -615,6 +631,29 @@ static void report_trackers(session *s)
                 s->feed.stale_events == 1 ? "" : "s");
 }
 
+/* render --pattern apriltag: where the markers are on stage, beside the
+ * pictures: DIR/markers.json, or FILE.markers.json for --out FILE.mkv. */
+static bool write_markers(const session *s, const vl_opts *o, bool video)
+{
+    char path[4096];
+    const char *dot = strrchr(o->out_dir, '.');
+    if (video)
+        snprintf(path, sizeof(path), "%.*s.markers.json", (int)(dot - o->out_dir), o->out_dir);
+    else
+        snprintf(path, sizeof(path), "%s/markers.json", o->out_dir);
+    char *json = vl_pattern_markers_json(s->stage);
+    FILE *f = NULL;
+    bool ok = false;
+    if (json && (f = fopen(path, "w"))) {
+        ok = fputs(json, f) >= 0 && fputc('\n', f) != EOF;
+        ok = fclose(f) == 0 && ok;
+    }
+    if (json && !ok)
+        VL_ERR(LOG, "cannot write the markers to %s: %s", path, strerror(errno));
+    free(json);
+    return ok;
+}
+
 /* Offline: frame n shows scene time n / rate, whatever the render speed. */
 static int render_main(vl_opts *o, bool announce)
 {
@@ -632,6 +671,8 @@ static int render_main(vl_opts *o, bool announce)
     if (s.samples)
         wait_first_sample(&s, o);
     if (!start_timecode(&s, o, &tc0) || (video && !open_encoder(&s, o, tc0)))
+        goto done;
+    if (o->pattern == VL_PATTERN_APRILTAG && !write_markers(&s, o, video))
         goto done;
     int64_t t0 = vl_now_ns();
     for (int n = 0; n < o->frames; n++) {

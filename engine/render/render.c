@@ -29,6 +29,7 @@ typedef struct output_state {
     vl_target outer;            /* the outer content alone, redrawn only when it changes */
     vl_target pre;              /* with a colour transform: the canvas before it */
     bool graded;                /* this frame's canvas was drawn into pre */
+    vl_target image;            /* vl_renderer_show_image's picture; fbo 0: none */
     GLuint vao, vbo;
     int n_vertices;
 } output_state;
@@ -308,6 +309,7 @@ void vl_renderer_destroy(vl_renderer *r)
         vl_target_free(&r->outputs[i].canvas);
         vl_target_free(&r->outputs[i].outer);
         vl_target_free(&r->outputs[i].pre);
+        vl_target_free(&r->outputs[i].image);
         glDeleteVertexArrays(1, &r->outputs[i].vao);
         glDeleteBuffers(1, &r->outputs[i].vbo);
     }
@@ -540,31 +542,95 @@ static bool color_identity(const vl_output_color *c)
     return id;
 }
 
-/* Each output with a colour transform: its pre target through the
+/* With a colour transform, output i's canvas is drawn into its pre
+ * target first (see draw_output_color). */
+static void set_graded(vl_renderer *r, int i)
+{
+    output_state *o = &r->outputs[i];
+    o->graded = !color_identity(&r->stage->outputs[i].color) &&
+                ensure_target(&o->pre, o->canvas.width, o->canvas.height, false);
+    if (!o->graded && o->pre.fbo)
+        vl_target_free(&o->pre);
+}
+
+/* Output i, when it has a colour transform: its pre target through the
  * transform into its canvas. */
+static void output_color(vl_renderer *r, int i)
+{
+    output_state *o = &r->outputs[i];
+    const vl_output_color *c = &r->stage->outputs[i].color;
+    if (!o->graded)
+        return;
+    GLuint prog = use_variant(r, (variant){ .kind = PROG_COLOR, .transfer = (int)c->transfer });
+    if (!prog)
+        return;
+    float m[9];
+    for (int k = 0; k < 9; k++)
+        m[k] = (float)(c->brightness * c->matrix[k]);
+    glUniformMatrix3fv(glGetUniformLocation(prog, "u_matrix"), 1, GL_TRUE, m);
+    glUniform1f(glGetUniformLocation(prog, "u_white"), (float)(c->white_nits / 10000.0));
+    glUniform1i(glGetUniformLocation(prog, "u_canvas"), 0);
+    vl_target_bind(&o->canvas);
+    glActiveTexture(GL_TEXTURE0);
+    glBindTexture(GL_TEXTURE_2D, o->pre.tex);
+    glBindVertexArray(r->empty_vao);
+    glDrawArrays(GL_TRIANGLES, 0, 3);
+    glBindVertexArray(0);
+}
+
+/* Every output's colour transform (see output_color). */
 static void draw_output_color(vl_renderer *r)
 {
+    for (int i = 0; i < r->stage->n_outputs; i++)
+        output_color(r, i);
+}
+
+/* Output i's shown image, when it has one, over what its canvas pass drew. */
+static void draw_image(vl_renderer *r, int i)
+{
+    const vl_target *img = &r->outputs[i].image, *t = canvas_target(r, i);
+    if (!img->fbo)
+        return;
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, img->fbo);
+    glBindFramebuffer(GL_DRAW_FRAMEBUFFER, t->fbo);
+    glBlitFramebuffer(0, 0, t->width, t->height, 0, 0, t->width, t->height, GL_COLOR_BUFFER_BIT, GL_NEAREST);
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+}
+
+/* Every output that shows an image: the image into its canvas (again: its
+ * colour transform may have changed), nothing else drawn. */
+static void show_images(vl_renderer *r)
+{
     for (int i = 0; i < r->stage->n_outputs; i++) {
-        output_state *o = &r->outputs[i];
-        const vl_output_color *c = &r->stage->outputs[i].color;
-        if (!o->graded)
+        if (!r->outputs[i].image.fbo)
             continue;
-        GLuint prog = use_variant(r, (variant){ .kind = PROG_COLOR, .transfer = (int)c->transfer });
-        if (!prog)
-            continue;
-        float m[9];
-        for (int k = 0; k < 9; k++)
-            m[k] = (float)(c->brightness * c->matrix[k]);
-        glUniformMatrix3fv(glGetUniformLocation(prog, "u_matrix"), 1, GL_TRUE, m);
-        glUniform1f(glGetUniformLocation(prog, "u_white"), (float)(c->white_nits / 10000.0));
-        glUniform1i(glGetUniformLocation(prog, "u_canvas"), 0);
-        vl_target_bind(&o->canvas);
-        glActiveTexture(GL_TEXTURE0);
-        glBindTexture(GL_TEXTURE_2D, o->pre.tex);
-        glBindVertexArray(r->empty_vao);
-        glDrawArrays(GL_TRIANGLES, 0, 3);
+        set_graded(r, i);
+        draw_image(r, i);
+        output_color(r, i);
     }
-    glBindVertexArray(0);
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+}
+
+void vl_renderer_show_image(vl_renderer *r, int output, const uint8_t *rgba)
+{
+    if (output < 0 || output >= r->stage->n_outputs)
+        return;
+    output_state *o = &r->outputs[output];
+    if (!rgba) {
+        vl_target_free(&o->image);
+        return;
+    }
+    if (!ensure_target(&o->image, o->canvas.width, o->canvas.height, false))
+        return;
+    /* Rows top first, as the canvas stores them. */
+    glBindTexture(GL_TEXTURE_2D, o->image.tex);
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+    glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
+    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, o->canvas.width, o->canvas.height, GL_RGBA,
+                    GL_UNSIGNED_BYTE, rgba);
+    set_graded(r, output);
+    draw_image(r, output);
+    output_color(r, output);
 }
 
 static double srgb_decode(double v)
@@ -679,8 +745,13 @@ void vl_renderer_frame(vl_renderer *r, vl_scene *scene, const vl_camera *cam, do
     const vl_frustum_settings *fs = &r->stage->frustum;
     if (r->has_plate && r->plate.mode == VL_PLATE_WALL)
         scene = NULL;           /* the plate alone, untracked */
-    if (!scene && !r->has_plate)
+    bool all_images = true;
+    for (int i = 0; i < r->stage->n_outputs; i++)
+        all_images &= r->outputs[i].image.fbo != 0;
+    if (all_images || (!scene && !r->has_plate)) {
+        show_images(r);
         return;
+    }
     /* Without a plate the outer content has its own target, drawn only when
      * it changes, and the inner frustum is clipped over a copy of it. With a
      * plate, whose every new picture changes the whole wall, every wall
@@ -723,15 +794,8 @@ void vl_renderer_frame(vl_renderer *r, vl_scene *scene, const vl_camera *cam, do
     else if (!split)
         r->outer_kind = -1;     /* the outer targets fall behind the plate */
 
-    /* With a colour transform an output's canvas is drawn into its pre
-     * target first. */
-    for (int i = 0; i < r->stage->n_outputs; i++) {
-        output_state *o = &r->outputs[i];
-        o->graded = !color_identity(&r->stage->outputs[i].color) &&
-                    ensure_target(&o->pre, o->canvas.width, o->canvas.height, false);
-        if (!o->graded && o->pre.fbo)
-            vl_target_free(&o->pre);
-    }
+    for (int i = 0; i < r->stage->n_outputs; i++)
+        set_graded(r, i);
 
     /* Pass 2: copy the outer content and the cards under the frustum, then
      * draw the facets clipped to the inner frustum over them: only pixels
@@ -782,6 +846,8 @@ void vl_renderer_frame(vl_renderer *r, vl_scene *scene, const vl_camera *cam, do
         glDisable(GL_CLIP_DISTANCE0 + k);
     if (has_cards(fs, true))
         draw_cards(r, true);
+    for (int i = 0; i < r->stage->n_outputs; i++)
+        draw_image(r, i);
     draw_output_color(r);
     glActiveTexture(GL_TEXTURE0);
     glBindVertexArray(0);

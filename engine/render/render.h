@@ -148,6 +148,19 @@ unsigned vl_renderer_canvas_texture(const vl_renderer *r, int output);
  * rgba (width*height*4 bytes, top row first). */
 void vl_renderer_read_canvas(vl_renderer *r, int output, uint8_t *rgba);
 
+/* From now on output `output`'s canvas shows the image rgba (the output's
+ * width x height x 4 bytes, top row first, sRGB-encoded like any canvas
+ * content) instead of what vl_renderer_frame renders there: a test
+ * pattern. It is uploaded once (rgba may be freed on return) and shown at
+ * once; it goes through the output's colour transform into the signal like
+ * rendered content (bit-exact with the identity), and the camera view films
+ * it like any canvas. Frames still render the other outputs; when every
+ * output shows an image, a frame only copies the images (no scene, no
+ * plate drawn). NULL: the output shows
+ * what frames render again, from the next vl_renderer_frame. An output
+ * index out of range is ignored. */
+void vl_renderer_show_image(vl_renderer *r, int output, const uint8_t *rgba);
+
 /* What `cam` films of the wall: every section drawn as an ideal emissive
  * display of its canvas as rendered by the last vl_renderer_frame (before
  * the output's colour transform, which calibrates the display), black

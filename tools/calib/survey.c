@@ -1,0 +1,462 @@
+/* survey: the stage fitted onto surveyed points; tracker-align: a tracker's
+ * transform fitted from a take at known stage points; the CSV they read. */
+#include "calib.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stage/pattern.h"
+#include "track/track.h"
+
+/* ---- CSV ---------------------------------------------------------------- */
+
+static bool parse_number(const char *s, double *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    return !errno && end != s && !*end && isfinite(*v);
+}
+
+/* One field of line `p` (up to the line's end `eol`) into out: spaces
+ * trimmed, a quoted field unquoted ("" is a quote). *col gets its 1-based
+ * column. Returns where the next field starts, or NULL at the end of the
+ * line; *bad is set for an unterminated quote or text after one. */
+static const char *next_field(const char *p, const char *eol, const char *line_start, char *out,
+                              size_t cap, int *col, bool *bad)
+{
+    while (p < eol && (*p == ' ' || *p == '\t'))
+        p++;
+    *col = (int)(p - line_start) + 1;
+    size_t n = 0;
+    if (p < eol && *p == '"') {
+        for (p++;; p++) {
+            if (p >= eol) {
+                *bad = true;
+                return NULL;
+            }
+            if (*p == '"' && !(p + 1 < eol && p[1] == '"'))
+                break;
+            if (*p == '"')
+                p++;
+            if (n + 1 < cap)
+                out[n++] = *p;
+        }
+        p++;
+        while (p < eol && (*p == ' ' || *p == '\t'))
+            p++;
+        if (p < eol && *p != ',')
+            *bad = true;
+    } else {
+        while (p < eol && *p != ',') {
+            if (n + 1 < cap)
+                out[n++] = *p;
+            p++;
+        }
+        while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\t'))
+            n--;
+    }
+    out[n] = '\0';
+    return p < eol ? p + 1 : NULL;
+}
+
+calib_csv_row *calib_csv_load(const char *path, int n_text, int n_num, const char *const *names,
+                              int *n_rows)
+{
+    char *text = vl_read_file(path, NULL);
+    if (!text) {
+        VL_ERR(CALIB_PROG, "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    int want = n_text + n_num, cap = 16, n = 0, line = 0;
+    char expect[256] = "";
+    for (int k = 0; k < want; k++) {
+        size_t len = strlen(expect);
+        snprintf(expect + len, sizeof(expect) - len, "%s%.*s", k ? "," : "",
+                 (int)strcspn(names[k], " "), names[k]);
+    }
+    calib_csv_row *rows = vl_xcalloc((size_t)cap, sizeof(*rows));
+    bool header_done = false, ok = true;
+    /* A spreadsheet's UTF-8 byte order mark is not part of the first field. */
+    const char *start = strncmp(text, "\xEF\xBB\xBF", 3) ? text : text + 3;
+    for (const char *p = start; ok && *p;) {
+        const char *eol = p + strcspn(p, "\n");
+        const char *next = *eol ? eol + 1 : eol;
+        line++;
+        if (eol > p && eol[-1] == '\r')
+            eol--;
+        const char *first = p;
+        while (first < eol && (*first == ' ' || *first == '\t'))
+            first++;
+        if (first == eol || *first == '#') {
+            p = next;
+            continue;
+        }
+        char field[CALIB_CSV_MAX][VL_NAME_MAX * 2];
+        int col[CALIB_CSV_MAX], got = 0;
+        bool bad = false;
+        for (const char *f = p; f && !bad;) {
+            char one[VL_NAME_MAX * 2];
+            int c;
+            f = next_field(f, eol, p, one, sizeof(one), &c, &bad);
+            if (got < CALIB_CSV_MAX) {
+                memcpy(field[got], one, sizeof(one));
+                col[got] = c;
+            }
+            got++;
+        }
+        if (bad) {
+            VL_ERR(CALIB_PROG, "%s:%d: a quoted field is not closed, or text follows its closing "
+                   "quote; expected %s", path, line, expect);
+            ok = false;
+            break;
+        }
+        if (got != want) {
+            VL_ERR(CALIB_PROG, "%s:%d: expected %d fields (%s), got %d", path, line, want, expect, got);
+            ok = false;
+            break;
+        }
+        /* A header names the columns: none of the number fields is a number. */
+        double v[CALIB_CSV_MAX];
+        int numbers = 0;
+        for (int k = 0; k < n_num; k++)
+            numbers += parse_number(field[n_text + k], &v[k]);
+        bool header = !header_done && numbers == 0;
+        header_done = true;
+        if (header) {
+            p = next;
+            continue;
+        }
+        for (int k = 0; k < n_num && ok; k++) {
+            if (!parse_number(field[n_text + k], &v[k])) {
+                VL_ERR(CALIB_PROG, "%s:%d:%d: expected a number for %s, got '%s'", path, line,
+                       col[n_text + k], names[n_text + k], field[n_text + k]);
+                ok = false;
+            }
+        }
+        for (int k = 0; k < n_text && ok; k++) {
+            if (!field[k][0] || strlen(field[k]) >= sizeof(rows->text[0]) - 1) {
+                VL_ERR(CALIB_PROG, "%s:%d:%d: expected a %s of 1 to %zu characters, got '%s'", path,
+                       line, col[k], names[k], sizeof(rows->text[0]) - 2, field[k]);
+                ok = false;
+            }
+        }
+        if (!ok)
+            break;
+        if (n == cap) {
+            cap *= 2;
+            rows = vl_xrealloc(rows, (size_t)cap * sizeof(*rows));
+        }
+        calib_csv_row *r = &rows[n++];
+        *r = (calib_csv_row){ .line = line };
+        for (int k = 0; k < n_text; k++)
+            memcpy(r->text[k], field[k], sizeof(r->text[k]));
+        memcpy(r->num, v, (size_t)n_num * sizeof(double));
+        p = next;
+    }
+    free(text);
+    if (!ok) {
+        free(rows);
+        return NULL;
+    }
+    *n_rows = n;
+    return rows;
+}
+
+/* ---- survey ------------------------------------------------------------ */
+
+/* The stage point a survey label names; false after saying why not. */
+static bool resolve_label(const vl_stage *st, const vl_marker *markers, int n_markers,
+                          const char *path, int line, const char *label, double out[3])
+{
+    const char *at = strrchr(label, '@');
+    if (at) {
+        int len = (int)(at - label), s = 0;
+        while (s < st->n_sections && !(strlen(st->sections[s].name) == (size_t)len &&
+                                       !strncmp(st->sections[s].name, label, (size_t)len)))
+            s++;
+        if (s == st->n_sections) {
+            char names[256] = "";
+            for (int i = 0; i < st->n_sections; i++) {
+                size_t l = strlen(names);
+                snprintf(names + l, sizeof(names) - l, "%s%s", i ? ", " : "", st->sections[i].name);
+            }
+            VL_ERR(CALIB_PROG, "%s:%d: unknown section '%.*s' in label '%s' (sections: %s)", path,
+                   line, len, label, label, names);
+            return false;
+        }
+        const vl_section *sec = &st->sections[s];
+        char px_s[64], py_s[64];
+        const char *colon = strchr(at + 1, ':');
+        double px, py;
+        if (!colon || colon - at - 1 >= 64 || strlen(colon + 1) >= 64) {
+            VL_ERR(CALIB_PROG, "%s:%d: label '%s': expected SECTION@PX:PY (pixel coordinates)",
+                   path, line, label);
+            return false;
+        }
+        snprintf(px_s, sizeof(px_s), "%.*s", (int)(colon - at - 1), at + 1);
+        snprintf(py_s, sizeof(py_s), "%s", colon + 1);
+        if (!parse_number(px_s, &px) || !parse_number(py_s, &py)) {
+            VL_ERR(CALIB_PROG, "%s:%d: label '%s': expected SECTION@PX:PY with numbers for PX and "
+                   "PY", path, line, label);
+            return false;
+        }
+        int w = vl_section_width_px(sec), h = vl_section_height_px(sec);
+        if (px < 0 || px > w || py < 0 || py > h) {
+            VL_ERR(CALIB_PROG, "%s:%d: label '%s': pixel %g:%g is outside section '%s' (PX 0 .. %d, "
+                   "PY 0 .. %d)", path, line, label, px, py, sec->name, w, h);
+            return false;
+        }
+        vl_section_pixel_to_stage(sec, px, py, out);
+        return true;
+    }
+    if (!strncmp(label, "tag:", 4)) {
+        char *end;
+        errno = 0;
+        long id = strtol(label + 4, &end, 10);
+        if (!errno && end != label + 4 && !*end) {
+            for (int i = 0; i < n_markers; i++) {
+                if (markers[i].id == id) {
+                    memcpy(out, markers[i].centre_stage, sizeof(markers[i].centre_stage));
+                    return true;
+                }
+            }
+        }
+        if (n_markers)
+            VL_ERR(CALIB_PROG, "%s:%d: no marker '%s' (the stage's apriltag pattern has tag:%d .. "
+                   "tag:%d)", path, line, label, markers[0].id, markers[n_markers - 1].id);
+        else
+            VL_ERR(CALIB_PROG, "%s:%d: no marker '%s' (the stage has no markers)", path, line, label);
+        return false;
+    }
+    VL_ERR(CALIB_PROG, "%s:%d: unknown label '%s' (expected tag:ID or SECTION@PX:PY)", path, line, label);
+    return false;
+}
+
+/* Writes the stage, then the report: text (stderr with --json), JSON, SVG. */
+static int finish(const calib_opts *o, calib_report *r, const vl_stage *after)
+{
+    calib_report_finish(r);
+    /* Centimetres off everywhere is not a wall out of place but points in
+     * the wrong units or axes. */
+    if (r->rms_mm > 50)
+        VL_WARN(CALIB_PROG, "%s: the fit leaves an RMS of %.0f mm: are the points in metres and in "
+                "stage axes (X right, Y towards the wall, Z up)?", r->what, r->rms_mm);
+    if (!calib_write_stage(after, o->out))
+        return 1;
+    r->stage_out = o->out;
+    calib_report_print(r, o->json ? stderr : stdout);
+    if (o->json && !calib_report_json(r, stdout))
+        return 1;
+    if (o->svg) {
+        if (!calib_report_svg(r, o->svg))
+            return 1;
+        fprintf(o->json ? stderr : stdout, "wrote %s\n", o->svg);
+    }
+    return 0;
+}
+
+int calib_survey(const calib_opts *o)
+{
+    static const char *const names[] = { "label", "x (metres)", "y (metres)", "z (metres)" };
+    vl_stage *st = vl_stage_load(o->stage), *after = NULL;
+    int n = 0, rc = 1;
+    calib_csv_row *rows = st ? calib_csv_load(o->points, 1, 3, names, &n) : NULL;
+    if (!rows) {
+        vl_stage_free(st);
+        return 1;
+    }
+    int n_markers = vl_pattern_markers(st, NULL, 0);
+    vl_marker *markers = vl_xcalloc((size_t)n_markers + 1, sizeof(*markers));
+    vl_pattern_markers(st, markers, n_markers);
+    calib_point *pts = vl_xcalloc((size_t)n + 1, sizeof(*pts));
+    double (*nom)[3] = vl_xcalloc((size_t)n + 1, sizeof(*nom));
+    double (*meas)[3] = vl_xcalloc((size_t)n + 1, sizeof(*meas));
+    bool *inlier = vl_xcalloc((size_t)n + 1, sizeof(bool));
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < i; k++) {
+            if (!strcmp(rows[k].text[0], rows[i].text[0])) {
+                VL_ERR(CALIB_PROG, "%s:%d: label '%s' again (first on line %d): one measurement a "
+                       "point", o->points, rows[i].line, rows[i].text[0], rows[k].line);
+                goto done;
+            }
+        }
+        if (!resolve_label(st, markers, n_markers, o->points, rows[i].line, rows[i].text[0], nom[i]))
+            goto done;
+        memcpy(meas[i], rows[i].num, sizeof(meas[i]));
+        snprintf(pts[i].label, sizeof(pts[i].label), "%s", rows[i].text[0]);
+        memcpy(pts[i].nominal, nom[i], sizeof(nom[i]));
+        memcpy(pts[i].measured, meas[i], sizeof(meas[i]));
+    }
+    if (n < 3) {
+        VL_ERR(CALIB_PROG, "%s: %d point%s; a fit needs at least 3, not in one line", o->points, n,
+               n == 1 ? "" : "s");
+        goto done;
+    }
+    calib_fit_result res;
+    if (!calib_fit_robust((const double (*)[3])nom, (const double (*)[3])meas, n, o->scale,
+                          o->outlier_mm / 1000, inlier, NULL, &res)) {
+        VL_ERR(CALIB_PROG, "%s: the points do not fix a rotation: they lie on one line (or the "
+               "inliers do); measure points spread over the wall", o->points);
+        goto done;
+    }
+    for (int i = 0; i < n; i++)
+        pts[i].outlier = !inlier[i];
+    after = vl_stage_copy(st);
+    for (int i = 0; i < after->n_sections; i++)
+        calib_transform_section(&res.T, &after->sections[i]);
+    calib_report r = {
+        .what = "survey",
+        .transform_note = "moves the stage model onto the measured points",
+        .before = st, .after = after, .points = pts, .n_points = n, .T = res.T,
+        .with_scale = o->scale,
+    };
+    rc = finish(o, &r, after);
+    if (!rc && o->scale)
+        fprintf(o->json ? stderr : stdout, "note: the scale is reported, not applied: sections are "
+                "moved and turned only\n");
+done:
+    free(rows);
+    free(markers);
+    free(pts);
+    free(nom);
+    free(meas);
+    free(inlier);
+    vl_stage_free(st);
+    vl_stage_free(after);
+    return rc;
+}
+
+/* ---- tracker-align --------------------------------------------------------- */
+
+/* The mean position of `camera`'s samples with t in [t0, t1] (seconds on
+ * the take's time line) and their RMS spread around it. Returns how many. */
+static int window_mean(const vl_take *take, int camera, double t0, double t1, double mean[3],
+                       double *spread_m)
+{
+    int n = 0;
+    double sum[3] = { 0 }, sum2 = 0;
+    for (int i = 0; i < take->n; i++) {
+        const vl_sample *s = &take->samples[i];
+        double t = (double)s->t_ns / 1e9;
+        if (s->camera != camera || t < t0 || t > t1)
+            continue;
+        for (int k = 0; k < 3; k++)
+            sum[k] += s->pose.pos[k];
+        n++;
+    }
+    if (!n)
+        return 0;
+    for (int k = 0; k < 3; k++)
+        mean[k] = sum[k] / n;
+    for (int i = 0; i < take->n; i++) {
+        const vl_sample *s = &take->samples[i];
+        double t = (double)s->t_ns / 1e9;
+        if (s->camera != camera || t < t0 || t > t1)
+            continue;
+        for (int k = 0; k < 3; k++)
+            sum2 += (s->pose.pos[k] - mean[k]) * (s->pose.pos[k] - mean[k]);
+    }
+    *spread_m = sqrt(sum2 / n);
+    return n;
+}
+
+/* A station whose samples spread more than this moved during its window. */
+#define STILL_SPREAD_M 0.01
+
+int calib_tracker_align(const calib_opts *o)
+{
+    static const char *const names[] = { "t_start (seconds)", "t_end (seconds)", "x (metres)",
+                                         "y (metres)", "z (metres)" };
+    vl_stage *st = vl_stage_load(o->stage), *after = NULL;
+    if (!st)
+        return 1;
+    if (o->tracker >= st->n_trackers) {
+        if (st->n_trackers)
+            VL_ERR(CALIB_PROG, "%s has no tracker %d (it has %d: 0 .. %d); --tracker picks one",
+                   o->stage, o->tracker, st->n_trackers, st->n_trackers - 1);
+        else
+            VL_ERR(CALIB_PROG, "%s has no trackers: add one to its \"trackers\" (its url at "
+                   "least) first", o->stage);
+        vl_stage_free(st);
+        return 1;
+    }
+    vl_take *take = vl_take_load(o->take);
+    int n = 0, rc = 1;
+    calib_csv_row *rows = take ? calib_csv_load(o->points, 0, 5, names, &n) : NULL;
+    calib_point *pts = vl_xcalloc((size_t)n + 1, sizeof(*pts));
+    double (*src)[3] = vl_xcalloc((size_t)n + 1, sizeof(*src));
+    double (*dst)[3] = vl_xcalloc((size_t)n + 1, sizeof(*dst));
+    if (!rows)
+        goto done;
+    if (!take->n) {
+        VL_ERR(CALIB_PROG, "%s holds no samples", o->take);
+        goto done;
+    }
+    vl_tracker_config *cfg = &st->trackers[o->tracker];
+    int camera = o->camera >= 0 ? o->camera : take->samples[0].camera;
+    double take_t0 = (double)take->samples[0].t_ns / 1e9;
+    double take_t1 = (double)take->samples[take->n - 1].t_ns / 1e9;
+    for (int i = 0; i < n; i++) {
+        const calib_csv_row *row = &rows[i];
+        double mean[3], spread;
+        if (!(row->num[1] > row->num[0])) {
+            VL_ERR(CALIB_PROG, "%s:%d: expected t_end after t_start, got %g .. %g", o->points,
+                   row->line, row->num[0], row->num[1]);
+            goto done;
+        }
+        int got = window_mean(take, camera, row->num[0], row->num[1], mean, &spread);
+        if (!got) {
+            VL_ERR(CALIB_PROG, "%s:%d: no samples of camera %d from %g to %g s in %s (it runs "
+                   "%.3f .. %.3f s)", o->points, row->line, camera, row->num[0], row->num[1],
+                   o->take, take_t0, take_t1);
+            goto done;
+        }
+        if (spread > STILL_SPREAD_M)
+            VL_WARN(CALIB_PROG, "%s:%d: the tracked point moved during %g .. %g s (spread %.1f mm "
+                    "over %d samples): is the window right?", o->points, row->line, row->num[0],
+                    row->num[1], spread * 1000, got);
+        /* The sign flips come before the transform (vl_tracker_apply). */
+        for (int k = 0; k < 3; k++)
+            src[i][k] = mean[k] * cfg->axis_sign[k];
+        memcpy(dst[i], &row->num[2], sizeof(dst[i]));
+        snprintf(pts[i].label, sizeof(pts[i].label), "t %g..%g", row->num[0], row->num[1]);
+        memcpy(pts[i].nominal, src[i], sizeof(src[i]));
+        memcpy(pts[i].measured, dst[i], sizeof(dst[i]));
+    }
+    if (n < 3) {
+        VL_ERR(CALIB_PROG, "%s: %d station%s; a fit needs at least 3, not in one line", o->points,
+               n, n == 1 ? "" : "s");
+        goto done;
+    }
+    calib_transform T;
+    if (!calib_fit((const double (*)[3])src, (const double (*)[3])dst, NULL, n, o->scale, &T)) {
+        VL_ERR(CALIB_PROG, "%s: the stations do not fix a rotation: they lie on one line; stand "
+               "the camera at points spread over the stage, at different heights too", o->points);
+        goto done;
+    }
+    after = vl_stage_copy(st);
+    vl_tracker_config *out = &after->trackers[o->tracker];
+    memcpy(out->offset, T.t, sizeof(out->offset));
+    calib_transform_to_ptr(&T, out->rotation);
+    out->scale = T.scale;
+    char note[128];
+    snprintf(note, sizeof(note), "tracker space -> stage space, written to trackers[%d]'s transform",
+             o->tracker);
+    calib_report r = {
+        .what = "tracker-align", .transform_note = note,
+        .before = st, .after = after, .points = pts, .n_points = n, .T = T, .with_scale = o->scale,
+    };
+    rc = finish(o, &r, after);
+done:
+    free(rows);
+    free(pts);
+    free(src);
+    free(dst);
+    vl_take_free(take);
+    vl_stage_free(st);
+    vl_stage_free(after);
+    return rc;
+}
