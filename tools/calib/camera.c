@@ -101,16 +101,20 @@ static bool photo_view(const calib_opts *o, int i, const vl_take *take, const ca
 }
 
 /* Solve the correction for the observations whose marker is on `section`
- * (-1: all). False when there are too few or it does not converge. */
+ * (-1: all). False when there are too few or it does not converge.
+ * dropped (optional, by marker) marks the tags left out as misread. */
 static bool solve(const calib_view *views, const calib_obs *obs, const int *marker_of, int n,
                   const vl_marker *markers, int section, calib_transform *C, double *rms,
-                  double *max, int *n_used)
+                  double *max, int *n_used, bool *dropped)
 {
     calib_obs *own = vl_xcalloc(n ? n : 1, sizeof(*own));
+    int *which = vl_xcalloc(n ? n : 1, sizeof(*which));
     int k = 0;
     for (int i = 0; i < n; i++)
-        if (section < 0 || markers[marker_of[i]].section == section)
+        if (section < 0 || markers[marker_of[i]].section == section) {
+            which[k] = marker_of[i];
             own[k++] = obs[i];
+        }
     double pivot[3];
     centroid(own, k, pivot);
     bool ok = k >= 4 * MIN_TAGS && calib_solve_correction(views, own, k, pivot, C, rms, max);
@@ -126,23 +130,28 @@ static bool solve(const calib_view *views, const calib_obs *obs, const int *mark
             good &= calib_project(&views[own[i + c].view], p, uv) &&
                     hypot(uv[0] - own[i + c].uv[0], uv[1] - own[i + c].uv[1]) <= limit;
         }
-        for (int c = 0; good && c < 4; c++)
+        if (!good && dropped)
+            dropped[which[i]] = true;
+        for (int c = 0; good && c < 4; c++) {
+            which[kept] = which[i + c];
             own[kept++] = own[i + c];
+        }
     }
     if (ok && kept < k)
         ok = kept >= 4 * MIN_TAGS && calib_solve_correction(views, own, kept, pivot, C, rms, max);
     *n_used = ok ? kept / 4 : k / 4;
+    free(which);
     free(own);
     return ok;
 }
 
 /* One report point per tag: where the corrected model puts its centre,
- * and where the photos saw it, on the corrected tag's plane (the mean over
- * the photos that saw it). Its residual is the reprojection error as
+ * and where the photos saw it: the middle of its four corners' rays met
+ * with the corrected tag's plane (the mean over the photos that saw it). Its residual is the reprojection error as
  * millimetres on the wall. Returns the count. */
 static int tag_points(const calib_view *views, const calib_obs *obs, const int *marker_of, int n,
-                      const vl_marker *markers, int n_markers, const calib_transform *C,
-                      calib_point *out)
+                      const vl_marker *markers, int n_markers, const bool *dropped,
+                      const calib_transform *C, calib_point *out)
 {
     int *slot = vl_xmalloc((n_markers ? n_markers : 1) * sizeof(*slot)), count = 0;
     int *seen_by = vl_xcalloc(n / 4 + 1, sizeof(*seen_by));
@@ -150,20 +159,24 @@ static int tag_points(const calib_view *views, const calib_obs *obs, const int *
         slot[k] = -1;
     for (int i = 0; i + 3 < n; i += 4) {
         const vl_marker *m = &markers[marker_of[i]];
-        double q[3][3], uv[2] = { 0, 0 }, seen[3];
-        for (int c = 0; c < 4; c++) {
-            uv[0] += obs[i + c].uv[0] / 4;
-            uv[1] += obs[i + c].uv[1] / 4;
-        }
+        double q[3][3], corner[3], seen[3] = { 0, 0, 0 };
+        bool hit = true;
         for (int c = 0; c < 3; c++)
             calib_transform_apply(C, m->corner_stage[c], q[c]);
-        if (!ray_plane(&views[obs[i].view], uv, q, seen))
+        /* the middle of the four corners as seen, on the tag's plane */
+        for (int c = 0; c < 4 && hit; c++) {
+            hit = ray_plane(&views[obs[i + c].view], obs[i + c].uv, q, corner);
+            for (int j = 0; j < 3; j++)
+                seen[j] += corner[j] / 4;
+        }
+        if (!hit)
             continue;
         int k = slot[marker_of[i]];
         if (k < 0) {
             k = slot[marker_of[i]] = count++;
             out[k] = (calib_point){ 0 };
             snprintf(out[k].label, sizeof(out[k].label), "tag:%d", m->id);
+            out[k].outlier = dropped[marker_of[i]];
             memcpy(out[k].nominal, m->centre_stage, sizeof(out[k].nominal));
         }
         seen_by[k]++;
@@ -221,6 +234,7 @@ int calib_camera(const calib_opts *o)
     calib_point *points = NULL;
     vl_marker *markers = NULL;
     int *marker_of = NULL, n_obs = 0, n_found = 0;
+    bool *dropped = NULL;
     if (!stage || (o->take && !take))
         goto done;
     int n_markers = vl_pattern_markers(stage, NULL, 0);
@@ -252,7 +266,8 @@ int calib_camera(const calib_opts *o)
     int used;
     calib_transform C, id = calib_transform_identity();
     reprojection(views, obs, n_obs, &id, &rms0, &max0);
-    if (!solve(views, obs, marker_of, n_obs, markers, -1, &C, &rms, &max, &used)) {
+    dropped = vl_xcalloc(n_markers ? n_markers : 1, sizeof(*dropped));
+    if (!solve(views, obs, marker_of, n_obs, markers, -1, &C, &rms, &max, &used, dropped)) {
         VL_ERR(LOG, "the camera solve did not converge (%d tags): check each photo's pose and "
                "FOV, and that the stage file is the one shown on the wall", n_found);
         goto done;
@@ -262,7 +277,7 @@ int calib_camera(const calib_opts *o)
     for (int s = 0; s < stage->n_sections; s++) {
         section_fit *f = &fits[s];
         f->solved = solve(views, obs, marker_of, n_obs, markers, s, &f->T, &f->rms_px,
-                          &f->max_px, &f->tags);
+                          &f->max_px, &f->tags, NULL);
         calib_transform_section(o->per_section && f->solved ? &f->T : &C, &after->sections[s]);
     }
     points = vl_xcalloc(n_obs / 4 + 1, sizeof(*points));
@@ -272,7 +287,8 @@ int calib_camera(const calib_opts *o)
                                            "own (above)"
                                          : "moves the stage model to where the photos show it",
         .stage_out = o->out, .before = stage, .after = after, .points = points,
-        .n_points = tag_points(views, obs, marker_of, n_obs, markers, n_markers, &C, points),
+        .n_points = tag_points(views, obs, marker_of, n_obs, markers, n_markers, dropped, &C,
+                               points),
         .T = C,
     };
     calib_report_finish(&r);
@@ -291,6 +307,7 @@ int calib_camera(const calib_opts *o)
     free(fits);
 done:
     free(points);
+    free(dropped);
     free(obs);
     free(marker_of);
     free(markers);
