@@ -433,6 +433,158 @@ python3 "$T/check.py" make_take "$T/take3.jsonl" "$T/stations3.csv" 1 1
 check tracker "$T/align3.out" "$T/aligned3.json" "$T/take3.jsonl" 1
 check field "$T/aligned3.json" trackers.0.transform.axis_sign '[-1, 1, 1]'
 
+echo "# f2. tracker-align live: a FreeD sender plays the tracker, station by station"
+# live.py play ERR OUT STOP MOVE CMD...: runs CMD (volym-calib --from freed://127.0.0.1:0)
+# and plays a tracker whose frame is turned pan 30 degrees and moved (1.2, -0.4, 0.1):
+# FreeD D1 at 50 Hz to the port it listens on, station k's point in that frame (1 mm
+# noise) from its prompt on; Enter 0.2 s after each prompt, but stdin closed at station
+# STOP + 1; station MOVE (1-based, 0: none) slides 10 cm/s once Enter is pressed. Exits
+# with CMD's status (124 when it ran past 20 s).
+cat >"$T/live.py" <<'EOF'
+import json, math, random, re, socket, subprocess, sys, threading, time
+
+LIVE_PAN, LIVE_T = 30.0, [1.2, -0.4, 0.1]
+STATIONS = [(0, 1, 1.5), (1.5, 2, 1.2), (-1.2, 2.5, 1.8), (0.5, 0.5, 0.8), (-0.8, 1.2, 2.2),
+            (1.0, 3.0, 1.0)]
+
+def rot(pan, tilt=0.0, roll=0.0):
+    """The stage convention: R = Rz(-pan) Rx(tilt) Ry(roll)."""
+    p, t, r = (math.radians(v) for v in (-pan, tilt, roll))
+    rz = [[math.cos(p), -math.sin(p), 0], [math.sin(p), math.cos(p), 0], [0, 0, 1]]
+    rx = [[1, 0, 0], [0, math.cos(t), -math.sin(t)], [0, math.sin(t), math.cos(t)]]
+    ry = [[math.cos(r), 0, math.sin(r)], [0, 1, 0], [-math.sin(r), 0, math.cos(r)]]
+    mul = lambda a, b: [[sum(a[i][k] * b[k][j] for k in range(3)) for j in range(3)] for i in range(3)]
+    return mul(mul(rz, rx), ry)
+
+def to_stage(R, v, t):
+    return [sum(R[i][k] * v[k] for k in range(3)) + t[i] for i in range(3)]
+
+def raw(k):
+    """Station k in the tracker's frame: R^T (stage - t)."""
+    R, d = rot(LIVE_PAN), [STATIONS[k][i] - LIVE_T[i] for i in range(3)]
+    return [sum(R[k2][i] * d[k2] for k2 in range(3)) for i in range(3)]
+
+def freed_d1(cam, pan, tilt, roll, pos, zoom=0, focus=0):
+    """FreeD D1 by the book: angles in 1/32768 degree, positions in 1/64 mm,
+    signed 24-bit big-endian; checksum 0x40 minus the sum of bytes 0..27."""
+    s24 = lambda v: (round(v) & 0xFFFFFF).to_bytes(3, "big")
+    b = bytes([0xD1, cam]) + b"".join(s24(a * 32768) for a in (pan, tilt, roll))
+    b += b"".join(s24(p * 64000) for p in pos) + s24(zoom) + s24(focus) + b"\0\0"
+    return b + bytes([(0x40 - sum(b)) % 256])
+
+def play(err, out, stop, move, *cmd):
+    stop, move = int(stop), int(move)
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=open(out, "w"),
+                            stderr=subprocess.PIPE, text=True)
+    lock, st = threading.Lock(), {"port": None, "k": None, "since": 0, "enter": None}
+    def read_stderr():
+        with open(err, "w") as f:
+            for line in proc.stderr:
+                f.write(line)
+                f.flush()
+                m = re.search(r"listening on UDP port (\d+)", line)
+                p = re.match(r"station (\d+) of \d+: put the camera", line)
+                with lock:
+                    if m:
+                        st["port"] = int(m.group(1))
+                    if p:
+                        st.update(k=int(p.group(1)) - 1, since=time.monotonic(), enter=None)
+    reader = threading.Thread(target=read_stderr)
+    reader.start()
+    sock, rng = socket.socket(socket.AF_INET, socket.SOCK_DGRAM), random.Random(11)
+    start = tick = time.monotonic()
+    while proc.poll() is None and tick - start < 20:
+        now = time.monotonic()
+        with lock:
+            port, k, since, enter = st["port"], st["k"], st["since"], st["enter"]
+            if k is not None and enter is None and now - since >= 0.2:
+                st["enter"] = enter = now
+                try:
+                    if k < stop:
+                        proc.stdin.write("\n")
+                        proc.stdin.flush()
+                    else:
+                        proc.stdin.close()
+                except (BrokenPipeError, ValueError):
+                    pass
+        if port and k is not None:
+            p = [v + rng.gauss(0, 0.001) for v in raw(k)]
+            if k + 1 == move and enter is not None:
+                p[0] += 0.1 * (now - enter)
+            sock.sendto(freed_d1(1, 12.5, -3.0, 0.5, p, 2000, 3000), ("127.0.0.1", port))
+        tick += 0.02
+        time.sleep(max(0.0, tick - time.monotonic()))
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+        reader.join()
+        sys.exit(124)
+    reader.join()
+    sys.exit(proc.returncode)
+
+def stations(path, n):
+    with open(path, "w") as f:
+        f.write("x,y,z\n" + "".join("%g,%g,%g\n" % s for s in STATIONS[:int(n)]))
+
+def check(report, stage):
+    """The fit recovers the tracker's frame (2 mm, 0.05 degrees) and the stage's
+    tracker now maps every station's raw point onto the station."""
+    r, s = json.load(open(report)), json.load(open(stage))
+    def near(a, b, tol, what):
+        if not all(abs(x - y) <= tol for x, y in zip(a, b)):
+            sys.exit(f"{what}: {a}, expected {b} (+-{tol})")
+    near(r["translation_m"], LIVE_T, 0.002, "translation_m")
+    near(r["rotation_deg"], [LIVE_PAN, 0, 0], 0.05, "rotation_deg")
+    near([r["scale"]], [1], 0, "scale")
+    if [p["label"] for p in r["points"]] != ["station %d" % (k + 1) for k in range(len(STATIONS))]:
+        sys.exit(f"points {[p['label'] for p in r['points']]}")
+    if not r["max_mm"] < 2:
+        sys.exit(f"max_mm {r['max_mm']}")
+    tr = s["trackers"][0]["transform"]
+    near(tr["offset"], LIVE_T, 0.002, "stage transform.offset")
+    near(tr["rotation"], [LIVE_PAN, 0, 0], 0.05, "stage transform.rotation")
+    R = rot(*tr["rotation"])
+    for k, want in enumerate(STATIONS):
+        near(to_stage(R, raw(k), tr["offset"]), want, 0.002, f"station {k + 1} through the stage's tracker")
+
+globals()[sys.argv[1]](*sys.argv[2:])
+EOF
+python3 "$T/live.py" stations "$T/live.csv" 6
+# The stage's tracker holds an old, wrong transform: the samples must not go through it.
+python3 - "$CONFIGS/tracked-freed-sony.json" "$T/realign.json" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["trackers"][0]["transform"] = {"rotation": [5, 0, 0], "offset": [0.3, 0, 0]}
+json.dump(s, open(sys.argv[2], "w"))
+EOF
+LIVE=(tracker-align --stage "$T/realign.json" --from freed://127.0.0.1:0 --hold 0.5 --points "$T/live.csv")
+python3 "$T/live.py" play "$T/live.err" "$T/live.out" 6 0 "$VC" "${LIVE[@]}" --json --out "$T/live.json" ||
+    { fail "tracker-align --from exited $?"; sed 's/^/    /' "$T/live.err" >&2; }
+python3 "$T/live.py" check "$T/live.out" "$T/live.json" || fail "tracker-align --from: the fit"
+check field "$T/live.json" trackers.0.delay_ms 40
+check field "$T/live.json" trackers.0.nodal_offset '[0, 0.12, 0.08]'
+check field "$T/live.json" trackers.0.url '"freed://:52380"'
+has "$T/live.err" "station 1 of 6: put the camera at 0, 1, 1.5 and hold it still, then press Enter"
+has "$T/live.err" "station 6 of 6: put the camera at 1, 3, 1 and hold it still, then press Enter"
+grep -q "moved during" "$T/live.err" && fail "tracker-align --from: a still station reported as moving"
+# stdin ends at station 3, and station 2 slides during its hold: reported, nothing written.
+rm -f "$T/stopped.json"
+python3 "$T/live.py" play "$T/stopped.err" "$T/stopped.out" 2 2 "$VC" "${LIVE[@]}" --out "$T/stopped.json"
+rc=$?
+[ "$rc" = 1 ] || fail "tracker-align --from, stdin closed at station 3: exited $rc, expected 1"
+has "$T/stopped.err" "stopped at station 3 of 6"
+has "$T/stopped.err" "station 2 of 6: the tracked point moved during the 0.5 s hold"
+grep -q "station 1 of 6: the tracked point moved" "$T/stopped.err" && fail "a still station reported as moving"
+[ -e "$T/stopped.json" ] && fail "tracker-align --from, stopped early: wrote a stage anyway"
+# --camera 2 while the tracker sends camera 1: nothing to average, and the message says why.
+python3 "$T/live.py" play "$T/cam2.err" "$T/cam2.out" 6 0 "$VC" "${LIVE[@]}" --hold 0.2 --camera 2 \
+    --out "$T/cam2.json"
+rc=$?
+[ "$rc" = 1 ] || fail "tracker-align --from --camera 2: exited $rc, expected 1"
+has "$T/cam2.err" "station 1 of 6: no samples of camera 2 from freed://127.0.0.1:0 in the 0.2 s hold"
+grep -qE "\(so far: [1-9][0-9]* datagrams, 0 samples, [1-9][0-9]* other camera\)" "$T/cam2.err" ||
+    fail "tracker-align --from --camera 2: the counters do not show the other camera"
+
 echo "# g. errors"
 # runtime DESC TEXT ARGS...: exits 1 (a runtime error) and says TEXT.
 runtime() { refused 1 "$@"; }
@@ -475,6 +627,30 @@ runtime "no trackers" "has no trackers" tracker-align --stage "$CONFIGS/default-
     --out "$T/refused.json" --take "$T/take.jsonl" --points "$T/stations.csv"
 runtime "tracker out of range" "has no tracker 3 (it has 1: 0 .. 0)" tracker-align "${A[@]}" --tracker 3 \
     --take "$T/take.jsonl" --points "$T/stations.csv"
+L=(tracker-align "${A[@]}" --points "$T/live3.csv")
+python3 "$T/live.py" stations "$T/live3.csv" 3
+runtime "live: no sender" "station 1 of 3: no samples from freed://127.0.0.1:0 in the 0.2 s hold (so far: 0 datagrams" \
+    "${L[@]}" --from freed://127.0.0.1:0 --hold 0.2 <<<""
+has "$T/exit.err" "volym-track probe --from freed://127.0.0.1:0 shows what arrives"
+runtime "live: stdin closed" "stopped at station 1 of 3: stdin ended before its Enter" "${L[@]}" \
+    --from freed://127.0.0.1:0 </dev/null
+printf '0,1,1\n1,2,1\n2,3,1\n' >"$T/line.csv"
+runtime "live: stations in one line" "line.csv: the stations do not fix a rotation" tracker-align "${A[@]}" \
+    --points "$T/line.csv" --from freed://127.0.0.1:0 </dev/null
+grep -q "station 1 of" "$T/exit.err" && fail "live: a station asked for before the stations were checked"
+runtime "live: bad URL" "tracker URL 'udp://:4000': unknown scheme 'udp'" "${L[@]}" --from udp://:4000 </dev/null
+printf '0,1,1.5\n1.5,2\n' >"$T/live-short.csv"
+runtime "live: a station of 2 numbers" "live-short.csv:2: expected 3 fields (x,y,z), got 2" tracker-align \
+    "${A[@]}" --points "$T/live-short.csv" --from freed://127.0.0.1:0 </dev/null
+usage_error "--from with --take" "--take and --from both give the samples; give one" "${L[@]}" \
+    --take "$T/take.jsonl" --from freed://127.0.0.1:0
+usage_error "neither --take nor --from" "give --take FILE (a recorded take) or --from URL" "${L[@]}"
+usage_error "--hold with --take" "--hold is for --from" tracker-align "${A[@]}" --take "$T/take.jsonl" \
+    --points "$T/stations.csv" --hold 2
+usage_error "--hold out of range" "--hold: expected a number from 0.1 to 60, got '0.05'" "${L[@]}" \
+    --from freed://127.0.0.1:0 --hold 0.05
+"$VC" tracker-align --help >"$T/help.out" 2>&1 || fail "tracker-align --help exited $?"
+has "$T/help.out" "transform at identity"
 usage_error "no command" "usage: volym-calib COMMAND"
 usage_error "unknown command" "unknown command 'bogus'" bogus
 usage_error "missing --stage" "--stage FILE is required" check

@@ -3,9 +3,7 @@
  * that prove them. Matrices are computed in double from the stage
  * convention (core's vl_basis_from_ptr) and handed to GL as float.
  */
-#include "render.h"
-#include "gl_util.h"
-#include "plate_tex.h"
+#include "render_internal.h"
 #include "shaders.h"
 
 #include <math.h>
@@ -24,32 +22,6 @@ typedef struct wall_vertex {
     float world[3];
 } wall_vertex;
 
-typedef struct output_state {
-    vl_target canvas;           /* the signal: what is shown and read back */
-    vl_target outer;            /* the outer content alone, redrawn only when it changes */
-    vl_target pre;              /* with a colour transform: the canvas before it */
-    bool graded;                /* this frame's canvas was drawn into pre */
-    vl_target image;            /* vl_renderer_show_image's picture; fbo 0: none */
-    GLuint vao, vbo;
-    int n_vertices;
-} output_state;
-
-/* The programs that show the plate come in variants, compiled on first use:
- * one per shader, plate layout, plate mode, whether a scene is drawn, which
- * pixels the pass draws and which frustum features are on, chosen by
- * #defines. llvmpipe runs every side of a branch on a uniform, so a single
- * program for all cases did all their work on every pixel. The output
- * colour pass has one variant per transfer function. */
-enum { PROG_CANVAS, PROG_BACKDROP, PROG_COLOR };
-enum { PART_ALL, PART_INNER, PART_OUTER };     /* PART in canvas.frag */
-#define MAX_VARIANTS 128
-
-/* All ints, so that a variant compares as memory up to prog. */
-typedef struct variant {
-    int kind, layout, backdrop, scene, part, soft, chroma, transfer;
-    GLuint prog;
-} variant;
-
 /* Where a frame's canvas pass looks from. */
 typedef struct frame_view {
     float eye[3];
@@ -57,29 +29,6 @@ typedef struct frame_view {
     int iw, ih;                 /* the drawn part of the inner target ... */
     int max_w, max_h;           /* ... of this size */
 } frame_view;
-
-struct vl_renderer {
-    vl_stage *stage;
-    vl_renderer_desc desc;
-    output_state *outputs;
-    GLuint wall_prog, blit_prog, card_prog;
-    variant variants[MAX_VARIANTS]; /* canvas, backdrop and colour programs */
-    int n_variants;
-    GLuint empty_vao;
-    vl_target inner;            /* allocated at the largest size; drawn in its corner */
-    vl_target view;             /* camera / reference view, resized on demand */
-    vl_target bench[2];
-    GLuint outer_cube, outer_fbo, outer_depth;
-    int outer_size;             /* cube face size in pixels */
-    double outer_time;          /* scene time the cube was drawn for */
-    const vl_scene *outer_scene;
-    bool outer_sky;             /* the cube was drawn with the scene's sky */
-    bool outer_stale;           /* the outer canvases need drawing again */
-    int outer_kind;             /* what the outer targets hold (see outer_kind); -1 nothing */
-    vl_plate_tex *plate_tex;
-    bool has_plate;
-    vl_plate_view plate;
-};
 
 /* A view matrix from an eye position and its axes. GL eye space: x = image
  * right, y = image up, z = backwards. */
@@ -232,10 +181,7 @@ static int backdrop_mode(const vl_renderer *r)
            r->plate.mode == VL_PLATE_FLAT ? 2 : 3;
 }
 
-/* The variant `want` (its kind and defines; the plate layout and mode are
- * filled in here for the programs that show the plate), in use
- * (glUseProgram); 0 (and one message) if it does not compile. */
-static GLuint use_variant(vl_renderer *r, variant want)
+GLuint use_variant(vl_renderer *r, variant want)
 {
     static const struct { const char *name, *vert, *frag; } shaders[] = {
         [PROG_CANVAS] = { "canvas", vl_shader_canvas_vert, vl_shader_canvas_frag },
@@ -330,8 +276,7 @@ void vl_renderer_destroy(vl_renderer *r)
     free(r);
 }
 
-/* (Re)size a render target; false on GL failure. */
-static bool ensure_target(vl_target *t, int w, int h, bool depth)
+bool ensure_target(vl_target *t, int w, int h, bool depth)
 {
     if (t->fbo && t->width == w && t->height == h)
         return true;
@@ -492,188 +437,10 @@ static void draw_outer_canvases(vl_renderer *r, const vl_scene *scene, const fra
     r->outer_kind = outer_kind(r, scene);
 }
 
-/* Whether any light card that is on is drawn over (or under) the frustum. */
-static bool has_cards(const vl_frustum_settings *fs, bool over)
-{
-    for (int i = 0; i < fs->n_cards; i++)
-        if (fs->cards[i].on && fs->cards[i].over == over)
-            return true;
-    return false;
-}
-
-/* The target output i's canvas pass draws into. */
-static const vl_target *canvas_target(const vl_renderer *r, int i)
+const vl_target *canvas_target(const vl_renderer *r, int i)
 {
     const output_state *o = &r->outputs[i];
     return o->graded ? &o->pre : &o->canvas;
-}
-
-/* The light cards that are on and drawn over (or under) the frustum, each
- * into its output's canvas. */
-static void draw_cards(vl_renderer *r, bool over)
-{
-    const vl_frustum_settings *fs = &r->stage->frustum;
-    glUseProgram(r->card_prog);
-    glBindVertexArray(r->empty_vao);
-    for (int i = 0; i < fs->n_cards; i++) {
-        const vl_light_card *c = &fs->cards[i];
-        if (!c->on || c->over != over || c->output < 0 || c->output >= r->stage->n_outputs ||
-            !(c->w > 0 && c->h > 0))
-            continue;
-        const vl_target *t = canvas_target(r, c->output);
-        vl_target_bind(t);
-        float rgb[3];
-        for (int k = 0; k < 3; k++)
-            rgb[k] = (float)fmin(fmax(c->color[k] * c->intensity, 0.0), 1.0);
-        glUniform4f(glGetUniformLocation(r->card_prog, "u_rect"), (float)c->x, (float)c->y, (float)c->w,
-                    (float)c->h);
-        glUniform2f(glGetUniformLocation(r->card_prog, "u_canvas_size"), (float)t->width, (float)t->height);
-        glUniform3fv(glGetUniformLocation(r->card_prog, "u_color"), 1, rgb);
-        glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
-    }
-    glBindVertexArray(0);
-}
-
-static bool color_identity(const vl_output_color *c)
-{
-    bool id = c->brightness == 1 && c->transfer == VL_TRANSFER_SRGB;
-    for (int i = 0; i < 9; i++)
-        id &= c->matrix[i] == (i % 4 == 0 ? 1.0 : 0.0);
-    return id;
-}
-
-/* With a colour transform, output i's canvas is drawn into its pre
- * target first (see draw_output_color). */
-static void set_graded(vl_renderer *r, int i)
-{
-    output_state *o = &r->outputs[i];
-    o->graded = !color_identity(&r->stage->outputs[i].color) &&
-                ensure_target(&o->pre, o->canvas.width, o->canvas.height, false);
-    if (!o->graded && o->pre.fbo)
-        vl_target_free(&o->pre);
-}
-
-/* Output i, when it has a colour transform: its pre target through the
- * transform into its canvas. */
-static void output_color(vl_renderer *r, int i)
-{
-    output_state *o = &r->outputs[i];
-    const vl_output_color *c = &r->stage->outputs[i].color;
-    if (!o->graded)
-        return;
-    GLuint prog = use_variant(r, (variant){ .kind = PROG_COLOR, .transfer = (int)c->transfer });
-    if (!prog)
-        return;
-    float m[9];
-    for (int k = 0; k < 9; k++)
-        m[k] = (float)(c->brightness * c->matrix[k]);
-    glUniformMatrix3fv(glGetUniformLocation(prog, "u_matrix"), 1, GL_TRUE, m);
-    glUniform1f(glGetUniformLocation(prog, "u_white"), (float)(c->white_nits / 10000.0));
-    glUniform1i(glGetUniformLocation(prog, "u_canvas"), 0);
-    vl_target_bind(&o->canvas);
-    glActiveTexture(GL_TEXTURE0);
-    glBindTexture(GL_TEXTURE_2D, o->pre.tex);
-    glBindVertexArray(r->empty_vao);
-    glDrawArrays(GL_TRIANGLES, 0, 3);
-    glBindVertexArray(0);
-}
-
-/* Every output's colour transform (see output_color). */
-static void draw_output_color(vl_renderer *r)
-{
-    for (int i = 0; i < r->stage->n_outputs; i++)
-        output_color(r, i);
-}
-
-/* Output i's shown image, when it has one, over what its canvas pass drew. */
-static void draw_image(vl_renderer *r, int i)
-{
-    const vl_target *img = &r->outputs[i].image, *t = canvas_target(r, i);
-    if (!img->fbo)
-        return;
-    glBindFramebuffer(GL_READ_FRAMEBUFFER, img->fbo);
-    glBindFramebuffer(GL_DRAW_FRAMEBUFFER, t->fbo);
-    glBlitFramebuffer(0, 0, t->width, t->height, 0, 0, t->width, t->height, GL_COLOR_BUFFER_BIT, GL_NEAREST);
-    glBindFramebuffer(GL_FRAMEBUFFER, 0);
-}
-
-/* Every output that shows an image: the image into its canvas (again: its
- * colour transform may have changed), nothing else drawn. */
-static void show_images(vl_renderer *r)
-{
-    for (int i = 0; i < r->stage->n_outputs; i++) {
-        if (!r->outputs[i].image.fbo)
-            continue;
-        set_graded(r, i);
-        draw_image(r, i);
-        output_color(r, i);
-    }
-    glBindFramebuffer(GL_FRAMEBUFFER, 0);
-}
-
-void vl_renderer_show_image(vl_renderer *r, int output, const uint8_t *rgba)
-{
-    if (output < 0 || output >= r->stage->n_outputs)
-        return;
-    output_state *o = &r->outputs[output];
-    if (!rgba) {
-        vl_target_free(&o->image);
-        return;
-    }
-    if (!ensure_target(&o->image, o->canvas.width, o->canvas.height, false))
-        return;
-    /* Rows top first, as the canvas stores them. */
-    glBindTexture(GL_TEXTURE_2D, o->image.tex);
-    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
-    glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
-    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, o->canvas.width, o->canvas.height, GL_RGBA,
-                    GL_UNSIGNED_BYTE, rgba);
-    set_graded(r, output);
-    draw_image(r, output);
-    output_color(r, output);
-}
-
-static double srgb_decode(double v)
-{
-    return v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4);
-}
-
-static double clamp01(double v)
-{
-    return fmin(fmax(v, 0.0), 1.0);
-}
-
-/* Linear light to signal, as encode() in color.frag. */
-static double transfer_encode(const vl_output_color *c, double l)
-{
-    switch (c->transfer) {
-    case VL_TRANSFER_BT709:
-        l = clamp01(l);
-        return l < 0.018 ? 4.5 * l : 1.099 * pow(l, 0.45) - 0.099;
-    case VL_TRANSFER_PQ: {
-        const double m1 = 2610.0 / 16384, m2 = 2523.0 / 4096 * 128;
-        const double c1 = 3424.0 / 4096, c2 = 2413.0 / 4096 * 32, c3 = 2392.0 / 4096 * 32;
-        double y = pow(clamp01(l * c->white_nits / 10000.0), m1);
-        return pow((c1 + c2 * y) / (1 + c3 * y), m2);
-    }
-    case VL_TRANSFER_SRGB:
-        break;
-    }
-    l = clamp01(l);
-    return l <= 0.0031308 ? 12.92 * l : 1.055 * pow(l, 1 / 2.4) - 0.055;
-}
-
-void vl_output_color_apply(const vl_output_color *c, const double in[3], double out[3])
-{
-    double lin[3];
-    for (int i = 0; i < 3; i++)
-        lin[i] = srgb_decode(in[i]);
-    for (int i = 0; i < 3; i++) {
-        double l = 0;
-        for (int j = 0; j < 3; j++)
-            l += c->matrix[i * 3 + j] * lin[j];
-        out[i] = clamp01(transfer_encode(c, c->brightness * l));
-    }
 }
 
 /* Signed area of a quad in NDC (shoelace). */
@@ -852,43 +619,6 @@ void vl_renderer_frame(vl_renderer *r, vl_scene *scene, const vl_camera *cam, do
     glActiveTexture(GL_TEXTURE0);
     glBindVertexArray(0);
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
-}
-
-const vl_frustum_settings *vl_renderer_frustum(const vl_renderer *r)
-{
-    return &r->stage->frustum;
-}
-
-void vl_renderer_set_frustum(vl_renderer *r, const vl_frustum_settings *f)
-{
-    vl_frustum_settings *s = &r->stage->frustum;
-    bool eye_moved = memcmp(s->outer_eye, f->outer_eye, sizeof(s->outer_eye)) != 0;
-    *s = *f;
-    s->overscan = fmin(fmax(s->overscan, 0.0), 2.0);
-    s->soft_edge = fmin(fmax(s->soft_edge, 0.0), 0.5);
-    s->n_cards = s->n_cards < 0 ? 0 : s->n_cards > VL_MAX_LIGHT_CARDS ? VL_MAX_LIGHT_CARDS : s->n_cards;
-    vl_chroma *k = &s->chroma;
-    k->marker_spacing_px = k->marker_spacing_px < 4 ? 4 : k->marker_spacing_px > 4096 ? 4096 : k->marker_spacing_px;
-    k->marker_size_px = k->marker_size_px < 2 ? 2 : k->marker_size_px > k->marker_spacing_px ?
-                        k->marker_spacing_px : k->marker_size_px;
-    if (eye_moved) {
-        /* The cube is drawn from the outer eye; a frozen outer keeps the
-         * old view until unfrozen. */
-        r->outer_scene = NULL;
-        r->outer_stale = true;
-    }
-}
-
-void vl_renderer_set_output_color(vl_renderer *r, int output, const vl_output_color *c)
-{
-    if (output < 0 || output >= r->stage->n_outputs)
-        return;
-    vl_output_color *d = &r->stage->outputs[output].color;
-    *d = *c;
-    d->brightness = fmin(fmax(d->brightness, 0.0), 10.0);
-    d->white_nits = fmin(fmax(d->white_nits, 1.0), 10000.0);
-    if ((unsigned)d->transfer > VL_TRANSFER_PQ)
-        d->transfer = VL_TRANSFER_SRGB;
 }
 
 unsigned vl_renderer_canvas_texture(const vl_renderer *r, int output)

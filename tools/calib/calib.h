@@ -5,8 +5,8 @@
  *
  *   layout.c   layout: a section from a panel description, a stage file
  *   survey.c   survey: total-station points -> the stage moved onto them;
- *              tracker-align: a take at known stage points -> the tracker's
- *              transform; the CSV reader both use
+ *              tracker-align: a take, or samples heard live, at known stage
+ *              points -> the tracker's transform; the CSV reader both use
  *   camera.c   camera: photos of the AprilTag pattern -> the wall moved to
  *              where they show it (photo.c: decoding, tag detection)
  *   report.c   the report of a solve: text, JSON and an SVG plan
@@ -57,9 +57,12 @@ typedef struct calib_opts {
     const char *points;         /* the CSV */
     bool scale;                 /* fit a scale too */
     double outlier_mm;          /* survey: robust fit floor */
-    const char *take;           /* tracker-align */
+    const char *take;           /* tracker-align: the take, or NULL with from */
+    const char *from;           /* tracker-align: the tracker URL listened to live, or NULL */
+    double hold_s;              /* tracker-align --from: seconds averaged per station */
     int tracker;                /* tracker-align: index into the stage's trackers */
-    int camera;                 /* tracker-align, camera: the take's camera (-1: its first) */
+    int camera;                 /* tracker-align, camera: the take's camera (-1: its first;
+                                   tracker-align --from: the first heard) */
     /* camera */
     const char *photos[CALIB_MAX_PHOTOS];
     vl_pose photo_pose[CALIB_MAX_PHOTOS];

@@ -94,9 +94,18 @@ static const opt_def opt_table[] = {
     { "points", OPT_STRING, OFF(points), .cmds = SURVEY, .required = SURVEY, .arg = "CSV",
       .help = "measured points: label,x,y,z (see below)" },
     { "points", OPT_STRING, OFF(points), .cmds = ALIGN, .required = ALIGN, .arg = "CSV",
-      .help = "where the camera stood: t_start,t_end,x,y,z (see below)" },
-    { "take", OPT_STRING, OFF(take), .cmds = ALIGN, .required = ALIGN, .arg = "FILE",
-      .help = "the take (JSON lines) recorded with the tracker's transform at identity" },
+      .help = "where the camera stood: t_start,t_end,x,y,z with --take, x,y,z with --from "
+              "(see below)" },
+    { "take", OPT_STRING, OFF(take), .cmds = ALIGN, .arg = "FILE",
+      .help = "the take (JSON lines) recorded with the tracker's transform at identity "
+              "(this or --from)" },
+    { "from", OPT_STRING, OFF(from), .cmds = ALIGN, .arg = "URL",
+      .help = "listen live instead: freed://[addr]:port, osc://[addr]:port or "
+              "opentrackio://[addr][:port], as volym --tracking takes; the samples stay in "
+              "raw tracker space (see below)" },
+    { "hold", OPT_DOUBLE, OFF(hold_s), 0.1, 60, .cmds = ALIGN, .arg = "S",
+      .help = "with --from: seconds of samples averaged at each station after Enter "
+              "(default 1)" },
     { "out", OPT_STRING, OFF(out), .cmds = CAMERA, .required = CAMERA, .arg = "FILE",
       .help = "the stage file to write, moved to where the photos show the wall" },
     { "photo", OPT_PHOTO, 0, .cmds = CAMERA, .required = CAMERA, .arg = "FILE@POSE",
@@ -114,7 +123,8 @@ static const opt_def opt_table[] = {
     { "tracker", OPT_INT, OFF(tracker), 0, 15, .cmds = ALIGN, .arg = "N",
       .help = "which of the stage's trackers gets the transform (default 0)" },
     { "camera", OPT_INT, OFF(camera), 0, 255, .cmds = ALIGN, .arg = "ID",
-      .help = "the take's camera (default: its first sample's)" },
+      .help = "the tracked camera (default: the take's first sample's; with --from, the "
+              "first one heard)" },
     { "scale", OPT_FLAG, OFF(scale), .cmds = SURVEY,
       .help = "fit a scale too (a tape in other units): reported, not applied (panels do not grow)" },
     { "scale", OPT_FLAG, OFF(scale), .cmds = ALIGN,
@@ -155,12 +165,21 @@ static const char survey_notes[] =
     "fit. At least 3 points, not in one line.\n";
 
 static const char align_notes[] =
-    "CSV: one station a line, t_start,t_end,x,y,z: while the take's time (its \"t\", seconds)\n"
-    "ran from t_start to t_end the tracked point stood still at stage point x,y,z (metres,\n"
-    "before the tracker's nodal offset). The samples of each window are averaged, the\n"
-    "tracker -> stage transform (rotation, offset, --scale) is fitted and written into the\n"
-    "tracker's \"transform\"; its axis_sign and angle_sign are kept and applied first.\n"
-    "At least 3 stations, not in one line.\n";
+    "The samples come from a take (--take) or live from the tracker (--from), one of them;\n"
+    "x,y,z in the CSV is the stage point (metres) where the tracked point stood still, the\n"
+    "tracker's own point before its nodal offset.\n"
+    "--take: one station a line, t_start,t_end,x,y,z: the take's time (its \"t\", seconds)\n"
+    "from t_start to t_end; the samples of each window are averaged.\n"
+    "--from: one station a line, x,y,z. For each in turn volym-calib asks on stderr for the\n"
+    "camera to be put there and held still, waits for Enter on stdin, then averages what\n"
+    "arrives during --hold seconds; exit 1 when nothing arrives or stdin ends first. It\n"
+    "listens with the URL's defaults, not the stage's tracker: transform at identity, no\n"
+    "nodal offset, delay, smoothing or lens, so the samples are raw tracker space whatever\n"
+    "transform the stage holds now. Stop volym (or whatever holds the port) first.\n"
+    "A station that moved more than 1 cm is reported. The tracker -> stage transform\n"
+    "(rotation, offset, --scale) is fitted and written into the tracker's \"transform\"; its\n"
+    "axis_sign and angle_sign are kept and applied first. At least 3 stations, not in one\n"
+    "line.\n";
 
 static const char camera_notes[] =
     "Show the apriltag pattern on the wall (volym run --pattern apriltag --stage FILE) and\n"
@@ -196,8 +215,9 @@ static const struct command {
                      calib_survey },
     [CMD_CAMERA] = { "camera", "fit the stage to photos of the AprilTag pattern",
                      { camera_notes, report_notes }, calib_camera },
-    [CMD_TRACKER_ALIGN] = { "tracker-align", "fit a tracker's transform from a take at known "
-                            "stage points", { align_notes, report_notes }, calib_tracker_align },
+    [CMD_TRACKER_ALIGN] = { "tracker-align", "fit a tracker's transform from a take or live "
+                            "samples at known stage points", { align_notes, report_notes },
+                            calib_tracker_align },
     [CMD_CHECK] = { "check", "validate a stage and summarise it", { check_notes }, calib_check },
 };
 
@@ -366,6 +386,7 @@ static void set_defaults(calib_opts *o, enum calib_cmd cmd)
         .outlier_mm = 20,
         .camera = -1,
         .fov_deg = 50,
+        .hold_s = 1.0,
     };
 }
 
@@ -400,6 +421,35 @@ static bool check_name(const char *cmd, const char *what, const char *name, size
     return false;
 }
 
+static bool given_opt(const bool given[N_OPTS], const char *name)
+{
+    for (size_t i = 0; i < N_OPTS; i++)
+        if (given[i] && !strcmp(opt_table[i].name, name))
+            return true;
+    return false;
+}
+
+/* tracker-align: stations from a take or live, exactly one. */
+static bool check_align(const calib_opts *o, const bool given[N_OPTS])
+{
+    if (o->take && o->from) {
+        fprintf(stderr, CALIB_PROG " tracker-align: --take and --from both give the samples; "
+                "give one (a recorded take, or the tracker live)\n");
+        return false;
+    }
+    if (!o->take && !o->from) {
+        fprintf(stderr, CALIB_PROG " tracker-align: give --take FILE (a recorded take) or --from "
+                "URL (the tracker live)\n");
+        return false;
+    }
+    if (o->take && given_opt(given, "hold")) {
+        fprintf(stderr, CALIB_PROG " tracker-align: --hold is for --from; with --take the "
+                "--points CSV gives each station's time window\n");
+        return false;
+    }
+    return true;
+}
+
 /* What the table cannot say: required options, combinations, names. */
 static bool check_opts(calib_opts *o, const bool given[N_OPTS])
 {
@@ -420,6 +470,8 @@ static bool check_opts(calib_opts *o, const bool given[N_OPTS])
             return false;
         }
     }
+    if (o->cmd == CMD_TRACKER_ALIGN)
+        return check_align(o, given);
     if (o->cmd != CMD_LAYOUT)
         return true;
     if (o->in_place && !o->add_to) {
@@ -517,11 +569,9 @@ static int parse_args(calib_opts *opts, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    calib_opts opts;
+    calib_opts opts = { 0 };  /* n_photos 0 for a usage error before the defaults */
     int r = parse_args(&opts, argc, argv);
-    if (r)
-        return r > 0 ? 0 : EXIT_USAGE;
-    int ret = commands[opts.cmd].run(&opts);
+    int ret = r > 0 ? 0 : r < 0 ? EXIT_USAGE : commands[opts.cmd].run(&opts);
     for (int i = 0; i < opts.n_photos; i++)
         free((char *)opts.photos[i]);
     return ret;

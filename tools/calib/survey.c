@@ -1,9 +1,12 @@
 /* survey: the stage fitted onto surveyed points; tracker-align: a tracker's
- * transform fitted from a take at known stage points; the CSV they read. */
+ * transform fitted from samples at known stage points, out of a take or
+ * heard live; the CSV they read. */
 #include "calib.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -331,15 +334,20 @@ done:
 
 /* ---- tracker-align --------------------------------------------------------- */
 
+/* A station whose samples spread more than this moved during its window. */
+#define STILL_SPREAD_M 0.01
+
 /* The mean position of `camera`'s samples with t in [t0, t1] (seconds on
- * the take's time line) and their RMS spread around it. Returns how many. */
-static int window_mean(const vl_take *take, int camera, double t0, double t1, double mean[3],
-                       double *spread_m)
+ * the samples' time line) into mean. A spread (RMS around the mean) over
+ * STILL_SPREAD_M is warned about as "WHERE: the tracked point moved during
+ * DURING (...): ADVICE". Returns how many samples were averaged. */
+static int station_mean(const vl_sample *samples, int n_samples, int camera, double t0, double t1,
+                        const char *where, const char *during, const char *advice, double mean[3])
 {
     int n = 0;
     double sum[3] = { 0 }, sum2 = 0;
-    for (int i = 0; i < take->n; i++) {
-        const vl_sample *s = &take->samples[i];
+    for (int i = 0; i < n_samples; i++) {
+        const vl_sample *s = &samples[i];
         double t = (double)s->t_ns / 1e9;
         if (s->camera != camera || t < t0 || t > t1)
             continue;
@@ -351,25 +359,198 @@ static int window_mean(const vl_take *take, int camera, double t0, double t1, do
         return 0;
     for (int k = 0; k < 3; k++)
         mean[k] = sum[k] / n;
-    for (int i = 0; i < take->n; i++) {
-        const vl_sample *s = &take->samples[i];
+    for (int i = 0; i < n_samples; i++) {
+        const vl_sample *s = &samples[i];
         double t = (double)s->t_ns / 1e9;
         if (s->camera != camera || t < t0 || t > t1)
             continue;
         for (int k = 0; k < 3; k++)
             sum2 += (s->pose.pos[k] - mean[k]) * (s->pose.pos[k] - mean[k]);
     }
-    *spread_m = sqrt(sum2 / n);
+    double spread = sqrt(sum2 / n);
+    if (spread > STILL_SPREAD_M)
+        VL_WARN(CALIB_PROG, "%s: the tracked point moved during %s (spread %.1f mm over %d "
+                "samples): %s", where, during, spread * 1000, n, advice);
     return n;
 }
 
-/* A station whose samples spread more than this moved during its window. */
-#define STILL_SPREAD_M 0.01
+/* The take's mean tracker point at each station's window into raw[]. */
+static bool take_stations(const calib_opts *o, const calib_csv_row *rows, int n, double (*raw)[3],
+                          calib_point *pts)
+{
+    vl_take *take = vl_take_load(o->take);
+    bool ok = false;
+    if (!take)
+        return false;
+    if (!take->n) {
+        VL_ERR(CALIB_PROG, "%s holds no samples", o->take);
+        goto done;
+    }
+    int camera = o->camera >= 0 ? o->camera : take->samples[0].camera;
+    double take_t0 = (double)take->samples[0].t_ns / 1e9;
+    double take_t1 = (double)take->samples[take->n - 1].t_ns / 1e9;
+    for (int i = 0; i < n; i++) {
+        const calib_csv_row *row = &rows[i];
+        if (!(row->num[1] > row->num[0])) {
+            VL_ERR(CALIB_PROG, "%s:%d: expected t_end after t_start, got %g .. %g", o->points,
+                   row->line, row->num[0], row->num[1]);
+            goto done;
+        }
+        char where[PATH_MAX + 16], during[64];
+        snprintf(where, sizeof(where), "%s:%d", o->points, row->line);
+        snprintf(during, sizeof(during), "%g .. %g s", row->num[0], row->num[1]);
+        if (!station_mean(take->samples, take->n, camera, row->num[0], row->num[1], where, during,
+                          "is the window right?", raw[i])) {
+            VL_ERR(CALIB_PROG, "%s:%d: no samples of camera %d from %g to %g s in %s (it runs "
+                   "%.3f .. %.3f s)", o->points, row->line, camera, row->num[0], row->num[1],
+                   o->take, take_t0, take_t1);
+            goto done;
+        }
+        snprintf(pts[i].label, sizeof(pts[i].label), "t %g..%g", row->num[0], row->num[1]);
+    }
+    ok = true;
+done:
+    vl_take_free(take);
+    return ok;
+}
+
+/* Samples heard live. The receiver thread (live_sample) appends while
+ * collecting; the main thread reads them only after it has stopped that. */
+struct live {
+    pthread_mutex_t lock;       /* guards everything below */
+    bool collecting;
+    int camera;                 /* the camera averaged: --camera, or the first heard; -1 */
+    int other_camera;           /* another camera heard this station; -1: none */
+    vl_sample *samples;
+    int n, cap;
+};
+
+static void live_sample(void *ctx, const vl_sample *s)
+{
+    struct live *lv = ctx;
+    pthread_mutex_lock(&lv->lock);
+    if (lv->collecting) {
+        if (lv->camera < 0)
+            lv->camera = s->camera;
+        if (s->camera != lv->camera) {
+            lv->other_camera = s->camera;
+        } else {
+            if (lv->n == lv->cap) {
+                lv->cap = lv->cap ? 2 * lv->cap : 256;
+                lv->samples = vl_xrealloc(lv->samples, (size_t)lv->cap * sizeof(*lv->samples));
+            }
+            lv->samples[lv->n++] = *s;
+        }
+    }
+    pthread_mutex_unlock(&lv->lock);
+}
+
+/* Lets the receiver thread hand over a sample that arrived just before the
+ * hold ended (its time is checked, so a later one is not counted). */
+#define HOLD_GRACE_NS (20 * 1000000LL)
+
+/* Station by station: ask for the camera at the stage point, wait for
+ * Enter, average what the tracker sends during the hold into raw[]. The
+ * tracker is opened with the URL's defaults so the samples stay in raw
+ * tracker space (the stage's transform, nodal offset and delay unapplied). */
+static bool live_stations(const calib_opts *o, const calib_csv_row *rows, int n, double (*raw)[3],
+                          calib_point *pts)
+{
+    struct live lv = { .camera = o->camera, .other_camera = -1 };
+    vl_tracker_config cfg;
+    vl_tracker_config_default(&cfg, o->from);
+    cfg.camera = o->camera;
+    pthread_mutex_init(&lv.lock, NULL);
+    const vl_track_sink tap = { .sample = live_sample, .ctx = &lv };
+    vl_tracker *trk = vl_tracker_open_tap(&cfg, 0, NULL, &tap);
+    char *line = NULL;
+    size_t line_cap = 0;
+    bool ok = false, told_other = false;
+    if (!trk)
+        goto done;
+    fprintf(stderr, "tracker-align: listening on UDP port %d for %s, its samples in raw tracker "
+            "space (a transform at identity, not the stage's)\n", vl_tracker_port(trk), o->from);
+    for (int i = 0; i < n; i++) {
+        const double *p = rows[i].num;
+        fprintf(stderr, "station %d of %d: put the camera at %g, %g, %g and hold it still, then "
+                "press Enter\n", i + 1, n, p[0], p[1], p[2]);
+        if (getline(&line, &line_cap, stdin) < 0) {
+            VL_ERR(CALIB_PROG, "stopped at station %d of %d: stdin ended before its Enter; "
+                   "nothing written", i + 1, n);
+            goto done;
+        }
+        int64_t open_ns = vl_now_ns(), close_ns = open_ns + llround(o->hold_s * 1e9);
+        pthread_mutex_lock(&lv.lock);
+        lv.n = 0;
+        lv.other_camera = -1;
+        lv.collecting = true;
+        pthread_mutex_unlock(&lv.lock);
+        vl_sleep_until_ns(close_ns + HOLD_GRACE_NS);
+        pthread_mutex_lock(&lv.lock);
+        lv.collecting = false;
+        int camera = lv.camera, other = lv.other_camera;
+        pthread_mutex_unlock(&lv.lock);
+        char where[48], during[48];
+        snprintf(where, sizeof(where), "station %d of %d", i + 1, n);
+        snprintf(during, sizeof(during), "the %g s hold", o->hold_s);
+        int got = station_mean(lv.samples, lv.n, camera, (double)open_ns / 1e9,
+                               (double)close_ns / 1e9, where, during,
+                               "hold the camera still until the next prompt", raw[i]);
+        if (!got) {
+            char counters[512];
+            vl_tracker_stats st = vl_tracker_get_stats(trk);
+            vl_tracker_stats_format(&st, counters, sizeof(counters));
+            char cam[32] = "";
+            if (camera >= 0)
+                snprintf(cam, sizeof(cam), " of camera %d", camera);
+            VL_ERR(CALIB_PROG, "station %d of %d: no samples%s from %s in the %g s hold (so far: "
+                   "%s): check that the tracker is on, sends to this machine's UDP port %d in "
+                   "that protocol, and that no firewall drops it (volym-track probe --from %s "
+                   "shows what arrives)", i + 1, n, cam, o->from, o->hold_s, counters,
+                   vl_tracker_port(trk), o->from);
+            goto done;
+        }
+        if (other >= 0 && !told_other) {
+            told_other = true;
+            VL_WARN(CALIB_PROG, "%s: camera %d sends too; averaging camera %d only (--camera "
+                    "picks one)", where, other, camera);
+        }
+        fprintf(stderr, "station %d of %d: %d samples of camera %d, at %.4f, %.4f, %.4f in the "
+                "tracker's space\n", i + 1, n, got, camera, raw[i][0], raw[i][1], raw[i][2]);
+        snprintf(pts[i].label, sizeof(pts[i].label), "station %d", i + 1);
+    }
+    ok = true;
+done:
+    vl_tracker_close(trk);          /* no more live_sample after this */
+    pthread_mutex_destroy(&lv.lock);
+    free(lv.samples);
+    free(line);
+    return ok;
+}
+
+/* Enough stations, not in one line; false after saying what is wrong. */
+static bool stations_fit(const calib_opts *o, const double (*dst)[3], int n)
+{
+    calib_transform T;
+    if (n < 3) {
+        VL_ERR(CALIB_PROG, "%s: %d station%s; a fit needs at least 3, not in one line", o->points,
+               n, n == 1 ? "" : "s");
+        return false;
+    }
+    if (!calib_fit(dst, dst, NULL, n, false, &T)) {
+        VL_ERR(CALIB_PROG, "%s: the stations do not fix a rotation: they lie on one line; stand "
+               "the camera at points spread over the stage, at different heights too", o->points);
+        return false;
+    }
+    return true;
+}
 
 int calib_tracker_align(const calib_opts *o)
 {
-    static const char *const names[] = { "t_start (seconds)", "t_end (seconds)", "x (metres)",
-                                         "y (metres)", "z (metres)" };
+    static const char *const take_names[] = { "t_start (seconds)", "t_end (seconds)",
+                                              "x (metres)", "y (metres)", "z (metres)" };
+    const char *const *names = o->take ? take_names : take_names + 2;
+    int n_num = o->take ? 5 : 3, xyz = n_num - 3;
     vl_stage *st = vl_stage_load(o->stage), *after = NULL;
     if (!st)
         return 1;
@@ -383,58 +564,35 @@ int calib_tracker_align(const calib_opts *o)
         vl_stage_free(st);
         return 1;
     }
-    vl_take *take = vl_take_load(o->take);
     int n = 0, rc = 1;
-    calib_csv_row *rows = take ? calib_csv_load(o->points, 0, 5, names, &n) : NULL;
+    calib_csv_row *rows = calib_csv_load(o->points, 0, n_num, names, &n);
     calib_point *pts = vl_xcalloc((size_t)n + 1, sizeof(*pts));
     double (*src)[3] = vl_xcalloc((size_t)n + 1, sizeof(*src));
     double (*dst)[3] = vl_xcalloc((size_t)n + 1, sizeof(*dst));
     if (!rows)
         goto done;
-    if (!take->n) {
-        VL_ERR(CALIB_PROG, "%s holds no samples", o->take);
+    for (int i = 0; i < n; i++)
+        memcpy(dst[i], &rows[i].num[xyz], sizeof(dst[i]));
+    /* Live, said before anyone walks a camera to the stations; a take's
+     * own errors (its windows) come first. */
+    if (o->from && !stations_fit(o, (const double (*)[3])dst, n))
         goto done;
-    }
+    if (!(o->take ? take_stations : live_stations)(o, rows, n, src, pts))
+        goto done;
+    if (o->take && !stations_fit(o, (const double (*)[3])dst, n))
+        goto done;
     vl_tracker_config *cfg = &st->trackers[o->tracker];
-    int camera = o->camera >= 0 ? o->camera : take->samples[0].camera;
-    double take_t0 = (double)take->samples[0].t_ns / 1e9;
-    double take_t1 = (double)take->samples[take->n - 1].t_ns / 1e9;
     for (int i = 0; i < n; i++) {
-        const calib_csv_row *row = &rows[i];
-        double mean[3], spread;
-        if (!(row->num[1] > row->num[0])) {
-            VL_ERR(CALIB_PROG, "%s:%d: expected t_end after t_start, got %g .. %g", o->points,
-                   row->line, row->num[0], row->num[1]);
-            goto done;
-        }
-        int got = window_mean(take, camera, row->num[0], row->num[1], mean, &spread);
-        if (!got) {
-            VL_ERR(CALIB_PROG, "%s:%d: no samples of camera %d from %g to %g s in %s (it runs "
-                   "%.3f .. %.3f s)", o->points, row->line, camera, row->num[0], row->num[1],
-                   o->take, take_t0, take_t1);
-            goto done;
-        }
-        if (spread > STILL_SPREAD_M)
-            VL_WARN(CALIB_PROG, "%s:%d: the tracked point moved during %g .. %g s (spread %.1f mm "
-                    "over %d samples): is the window right?", o->points, row->line, row->num[0],
-                    row->num[1], spread * 1000, got);
         /* The sign flips come before the transform (vl_tracker_apply). */
         for (int k = 0; k < 3; k++)
-            src[i][k] = mean[k] * cfg->axis_sign[k];
-        memcpy(dst[i], &row->num[2], sizeof(dst[i]));
-        snprintf(pts[i].label, sizeof(pts[i].label), "t %g..%g", row->num[0], row->num[1]);
+            src[i][k] *= cfg->axis_sign[k];
         memcpy(pts[i].nominal, src[i], sizeof(src[i]));
         memcpy(pts[i].measured, dst[i], sizeof(dst[i]));
     }
-    if (n < 3) {
-        VL_ERR(CALIB_PROG, "%s: %d station%s; a fit needs at least 3, not in one line", o->points,
-               n, n == 1 ? "" : "s");
-        goto done;
-    }
     calib_transform T;
     if (!calib_fit((const double (*)[3])src, (const double (*)[3])dst, NULL, n, o->scale, &T)) {
-        VL_ERR(CALIB_PROG, "%s: the stations do not fix a rotation: they lie on one line; stand "
-               "the camera at points spread over the stage, at different heights too", o->points);
+        VL_ERR(CALIB_PROG, "%s: the tracked points lie on one line and do not fix a rotation: "
+               "was the camera at the stations?", o->take ? o->take : o->from);
         goto done;
     }
     after = vl_stage_copy(st);
@@ -455,7 +613,6 @@ done:
     free(pts);
     free(src);
     free(dst);
-    vl_take_free(take);
     vl_stage_free(st);
     vl_stage_free(after);
     return rc;

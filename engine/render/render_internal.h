@@ -1,0 +1,102 @@
+/*
+ * Internal to render/: the renderer's state and the helpers render.c (the
+ * passes of a frame, the camera and reference views) and frustum.c (light
+ * cards, output colour transforms, shown images, the frustum settings)
+ * share. One GL thread, as in render.h.
+ */
+#ifndef VL_RENDER_INTERNAL_H
+#define VL_RENDER_INTERNAL_H
+
+#include "render.h"
+#include "gl_util.h"
+#include "plate_tex.h"
+
+#include <stdbool.h>
+
+/* One stage output: its targets and the mesh of its section facets. */
+typedef struct output_state {
+    vl_target canvas;           /* the signal: what is shown and read back */
+    vl_target outer;            /* the outer content alone, redrawn only when it changes */
+    vl_target pre;              /* with a colour transform: the canvas before it */
+    bool graded;                /* this frame's canvas was drawn into pre */
+    vl_target image;            /* vl_renderer_show_image's picture; fbo 0: none */
+    GLuint vao, vbo;
+    int n_vertices;
+} output_state;
+
+/* The programs that show the plate come in variants, compiled on first use:
+ * one per shader, plate layout, plate mode, whether a scene is drawn, which
+ * pixels the pass draws and which frustum features are on, chosen by
+ * #defines. llvmpipe runs every side of a branch on a uniform, so a single
+ * program for all cases did all their work on every pixel. The output
+ * colour pass has one variant per transfer function. */
+enum { PROG_CANVAS, PROG_BACKDROP, PROG_COLOR };
+enum { PART_ALL, PART_INNER, PART_OUTER };     /* PART in canvas.frag */
+#define MAX_VARIANTS 128
+
+/* All ints, so that a variant compares as memory up to prog. */
+typedef struct variant {
+    int kind, layout, backdrop, scene, part, soft, chroma, transfer;
+    GLuint prog;
+} variant;
+
+struct vl_renderer {
+    vl_stage *stage;
+    vl_renderer_desc desc;
+    output_state *outputs;
+    GLuint wall_prog, blit_prog, card_prog;
+    variant variants[MAX_VARIANTS]; /* canvas, backdrop and colour programs */
+    int n_variants;
+    GLuint empty_vao;
+    vl_target inner;            /* allocated at the largest size; drawn in its corner */
+    vl_target view;             /* camera / reference view, resized on demand */
+    vl_target bench[2];
+    GLuint outer_cube, outer_fbo, outer_depth;
+    int outer_size;             /* cube face size in pixels */
+    double outer_time;          /* scene time the cube was drawn for */
+    const vl_scene *outer_scene;
+    bool outer_sky;             /* the cube was drawn with the scene's sky */
+    bool outer_stale;           /* the outer canvases need drawing again */
+    int outer_kind;             /* what the outer targets hold (see outer_kind); -1 nothing */
+    vl_plate_tex *plate_tex;
+    bool has_plate;
+    vl_plate_view plate;
+};
+
+/* ---- render.c ---------------------------------------------------------- */
+
+/* (Re)size a render target; false on GL failure. */
+bool ensure_target(vl_target *t, int w, int h, bool depth);
+
+/* The variant `want` (its kind and defines; the plate layout and mode are
+ * filled in here for the programs that show the plate), in use
+ * (glUseProgram); 0 (and one message) if it does not compile. */
+GLuint use_variant(vl_renderer *r, variant want);
+
+/* The target output i's canvas pass draws into. */
+const vl_target *canvas_target(const vl_renderer *r, int i);
+
+/* ---- frustum.c --------------------------------------------------------- */
+
+/* Whether any light card that is on is drawn over (or under) the frustum. */
+bool has_cards(const vl_frustum_settings *fs, bool over);
+
+/* The light cards that are on and drawn over (or under) the frustum, each
+ * into its output's canvas. */
+void draw_cards(vl_renderer *r, bool over);
+
+/* With a colour transform, output i's canvas is drawn into its pre
+ * target first (see draw_output_color). */
+void set_graded(vl_renderer *r, int i);
+
+/* Every output's colour transform (see output_color in frustum.c). */
+void draw_output_color(vl_renderer *r);
+
+/* Output i's shown image, when it has one, over what its canvas pass drew. */
+void draw_image(vl_renderer *r, int i);
+
+/* Every output that shows an image: the image into its canvas (again: its
+ * colour transform may have changed), nothing else drawn. */
+void show_images(vl_renderer *r);
+
+#endif
