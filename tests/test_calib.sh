@@ -281,7 +281,8 @@ def markers(path, n):
     if len(m) != int(n) or [x["id"] for x in m] != list(range(int(n))):
         fail(f"{path}: {len(m)} markers")
 
-globals()[sys.argv[1]](*sys.argv[2:])
+if __name__ == "__main__":
+    globals()[sys.argv[1]](*sys.argv[2:])
 EOF
 
 PANEL=(--panel-mm 500x500 --panel-px 160x160)
@@ -447,21 +448,15 @@ LIVE_PAN, LIVE_T = 30.0, [1.2, -0.4, 0.1]
 STATIONS = [(0, 1, 1.5), (1.5, 2, 1.2), (-1.2, 2.5, 1.8), (0.5, 0.5, 0.8), (-0.8, 1.2, 2.2),
             (1.0, 3.0, 1.0)]
 
-def rot(pan, tilt=0.0, roll=0.0):
-    """The stage convention: R = Rz(-pan) Rx(tilt) Ry(roll)."""
-    p, t, r = (math.radians(v) for v in (-pan, tilt, roll))
-    rz = [[math.cos(p), -math.sin(p), 0], [math.sin(p), math.cos(p), 0], [0, 0, 1]]
-    rx = [[1, 0, 0], [0, math.cos(t), -math.sin(t)], [0, math.sin(t), math.cos(t)]]
-    ry = [[math.cos(r), 0, math.sin(r)], [0, 1, 0], [-math.sin(r), 0, math.cos(r)]]
-    mul = lambda a, b: [[sum(a[i][k] * b[k][j] for k in range(3)) for j in range(3)] for i in range(3)]
-    return mul(mul(rz, rx), ry)
+sys.path.insert(0, __import__("os").path.dirname(__file__))
+from check import rot           # the stage convention, as check.py writes it
 
 def to_stage(R, v, t):
     return [sum(R[i][k] * v[k] for k in range(3)) + t[i] for i in range(3)]
 
 def raw(k):
     """Station k in the tracker's frame: R^T (stage - t)."""
-    R, d = rot(LIVE_PAN), [STATIONS[k][i] - LIVE_T[i] for i in range(3)]
+    R, d = rot(LIVE_PAN, 0, 0), [STATIONS[k][i] - LIVE_T[i] for i in range(3)]
     return [sum(R[k2][i] * d[k2] for k2 in range(3)) for i in range(3)]
 
 def freed_d1(cam, pan, tilt, roll, pos, zoom=0, focus=0):

@@ -1,6 +1,7 @@
 /*
  * volym-calib: command line. One table of options drives parsing, checks,
- * required options and each command's --help (as tools/track/main.c does).
+ * required options and each command's --help (tools/common/args.h walks it,
+ * as it does tools/track/main.c's).
  * Exit status: 0 done, 1 runtime error (or problems found), 2 usage error.
  */
 #include "calib.h"
@@ -12,20 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/args.h"
 #include "stage/pattern.h"
 
 #define EXIT_USAGE 2
-
-enum opt_type {
-    OPT_FLAG,
-    OPT_STRING,
-    OPT_INT,
-    OPT_DOUBLE,
-    OPT_CHOICE,                 /* an int: the index of the name in choices */
-    OPT_RATE,
-    OPT_NUMS,                   /* n numbers joined by sep: double[n] (int[n] when integer) */
-    OPT_PHOTO,                  /* camera: FILE@X,Y,Z,PAN,TILT,ROLL[,FOV] or FILE@SECONDS */
-};
+#define OPT_PHOTO OPT_OWN       /* camera: FILE@X,Y,Z,PAN,TILT,ROLL[,FOV] or FILE@SECONDS */
 
 #define LAYOUT (1u << CMD_LAYOUT)
 #define PATTERN (1u << CMD_PATTERN)
@@ -34,40 +26,29 @@ enum opt_type {
 #define ALIGN (1u << CMD_TRACKER_ALIGN)
 #define CHECK (1u << CMD_CHECK)
 
-typedef struct opt_def {
-    const char *name;
-    enum opt_type type;
-    size_t offset;              /* into calib_opts */
-    double min, max;            /* OPT_INT, OPT_DOUBLE, each of OPT_NUMS */
-    int n;                      /* OPT_NUMS: how many; OPT_CHOICE: how many choices */
-    char sep;                   /* OPT_NUMS: what joins them */
-    bool integer;               /* OPT_NUMS: whole numbers */
-    const char *const *choices; /* OPT_CHOICE */
-    unsigned cmds;              /* the commands that take it */
-    unsigned required;          /* the commands that need it */
-    const char *arg;            /* argument name in --help; NULL for a flag */
-    const char *help;
-} opt_def;
-
 #define OFF(field) offsetof(calib_opts, field)
+
+/* What OPT_NUMS values look like: how many numbers, what joins them, whole or not. */
+static const args_nums wxh = { 2, 'x', false }, wxh_int = { 2, 'x', true }, xyz = { 3, ',', false },
+                       xy_int = { 2, ',', true };
 
 /* One name may appear more than once when it means something else to
  * another command (--out: a stage file, or pattern's folder). */
-static const opt_def opt_table[] = {
+static const args_opt opt_table[] = {
     { "stage", OPT_STRING, OFF(stage), .cmds = PATTERN | SURVEY | CAMERA | ALIGN | CHECK,
       .required = PATTERN | SURVEY | CAMERA | ALIGN | CHECK, .arg = "FILE",
       .help = "the stage (JSON) to read" },
-    { "panel-mm", OPT_NUMS, OFF(panel_mm), 0.01, 10000, 2, 'x', false, NULL, LAYOUT, LAYOUT, "WxH",
+    { "panel-mm", OPT_NUMS, OFF(panel_mm), 0.01, 10000, &wxh, LAYOUT, LAYOUT, "WxH",
       "one panel's size in millimetres (500x500)" },
-    { "panel-px", OPT_NUMS, OFF(panel_px), 1, 32768, 2, 'x', true, NULL, LAYOUT, LAYOUT, "WxH",
+    { "panel-px", OPT_NUMS, OFF(panel_px), 1, 32768, &wxh_int, LAYOUT, LAYOUT, "WxH",
       "one panel's pixels (160x160)" },
-    { "grid", OPT_NUMS, OFF(grid), 1, 1024, 2, 'x', true, NULL, LAYOUT, LAYOUT, "COLSxROWS",
+    { "grid", OPT_NUMS, OFF(grid), 1, 1024, &wxh_int, LAYOUT, LAYOUT, "COLSxROWS",
       "panels across and down (12x5)" },
     { "curve", OPT_DOUBLE, OFF(curve_deg), -45, 45, .cmds = LAYOUT, .arg = "DEG",
       .help = "degrees each next column turns towards the viewer (default 0: flat)" },
-    { "position", OPT_NUMS, OFF(position), -1000, 1000, 3, ',', false, NULL, LAYOUT, LAYOUT, "X,Y,Z",
+    { "position", OPT_NUMS, OFF(position), -1000, 1000, &xyz, LAYOUT, LAYOUT, "X,Y,Z",
       "stage metres of the top-left corner of the top-left panel, seen from the front" },
-    { "rotation", OPT_NUMS, OFF(rotation), -360, 360, 3, ',', false, NULL, LAYOUT, 0, "YAW,PITCH,ROLL",
+    { "rotation", OPT_NUMS, OFF(rotation), -360, 360, &xyz, LAYOUT, 0, "YAW,PITCH,ROLL",
       "degrees (default 0,0,0: facing +Y; 0,90,0: a ceiling; 90,0,0: a wall on the right)" },
     { "name", OPT_STRING, OFF(name), .cmds = LAYOUT, .arg = "NAME",
       .help = "the section's name (default main)" },
@@ -75,7 +56,7 @@ static const opt_def opt_table[] = {
       .help = "the output (canvas) it is mapped into, created if new, WxH its size (default: "
               "the section's pixels; on an existing output, resizes it; default name: the "
               "section's)" },
-    { "canvas", OPT_NUMS, OFF(canvas), 0, 32767, 2, ',', true, NULL, LAYOUT, 0, "X,Y",
+    { "canvas", OPT_NUMS, OFF(canvas), 0, 32767, &xy_int, LAYOUT, 0, "X,Y",
       "its rectangle's top-left in the canvas (default: right of the output's last section)" },
     { "rate", OPT_RATE, OFF(rate), .cmds = LAYOUT, .arg = "FPS",
       .help = "the stage frame rate, 25, 24000/1001 ... (default 25, or the stage's with --add-to)" },
@@ -87,8 +68,9 @@ static const opt_def opt_table[] = {
       .help = "the stage file to write, its sections moved onto the points" },
     { "out", OPT_STRING, OFF(out), .cmds = ALIGN, .required = ALIGN, .arg = "FILE",
       .help = "the stage file to write, with the tracker's new transform" },
-    { "kind", OPT_CHOICE, OFF(kind), .n = VL_PATTERN_N, .choices = vl_pattern_names, .cmds = PATTERN,
-      .required = PATTERN, .arg = "grid|crosshair|bars|apriltag", .help = "the pattern (see below)" },
+    { "kind", OPT_CHOICE, OFF(kind), .max = VL_PATTERN_N - 1, .priv = vl_pattern_names,
+      .cmds = PATTERN, .required = PATTERN, .arg = "grid|crosshair|bars|apriltag",
+      .help = "the pattern (see below)" },
     { "out", OPT_STRING, OFF(out), .cmds = PATTERN, .required = PATTERN, .arg = "DIR",
       .help = "the folder for DIR/OUTPUT-KIND.png (and markers.json), created if missing" },
     { "points", OPT_STRING, OFF(points), .cmds = SURVEY, .required = SURVEY, .arg = "CSV",
@@ -221,6 +203,11 @@ static const struct command {
     [CMD_CHECK] = { "check", "validate a stage and summarise it", { check_notes }, calib_check },
 };
 
+static const char *cmd_name(int cmd)
+{
+    return commands[cmd].name;
+}
+
 static void usage_all(FILE *f)
 {
     fputs("usage: " CALIB_PROG " COMMAND [options]   (" CALIB_PROG " COMMAND --help for its "
@@ -229,58 +216,21 @@ static void usage_all(FILE *f)
         fprintf(f, "  %-14s %s\n", commands[c].name, commands[c].help);
 }
 
-static void usage_cmd(FILE *f, enum calib_cmd cmd)
+static void usage_cmd(FILE *f, int cmd)
 {
     const struct command *c = &commands[cmd];
     fprintf(f, "usage: " CALIB_PROG " %s [options]\n  %s\n\noptions:\n", c->name, c->help);
-    for (size_t i = 0; i < N_OPTS; i++) {
-        const opt_def *o = &opt_table[i];
-        if (!(o->cmds & (1u << cmd)))
-            continue;
-        char left[64];
-        snprintf(left, sizeof(left), "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-        fprintf(f, "  %-34s %s%s\n", left, o->required & (1u << cmd) ? "(required) " : "", o->help);
-    }
-    fputs("  --help\n", f);
+    args_print_options(f, opt_table, N_OPTS, cmd, 34);
     for (int k = 0; k < 2; k++)
         if (c->notes[k])
             fprintf(f, "\n%s", c->notes[k]);
 }
 
-static bool parse_double(const char *s, double *v)
-{
-    char *end;
-    errno = 0;
-    *v = strtod(s, &end);
-    return !errno && end != s && !*end && isfinite(*v);
-}
-
-/* n numbers joined by o->sep, each in o's range. */
-static bool parse_nums(const opt_def *o, const char *arg, void *field)
-{
-    const char *p = arg;
-    for (int k = 0; k < o->n; k++) {
-        const char *end = k + 1 < o->n ? strchr(p, o->sep) : p + strlen(p);
-        if (!end || end - p >= 64)
-            return false;
-        char one[64];
-        memcpy(one, p, (size_t)(end - p));
-        one[end - p] = '\0';
-        double v;
-        if (!parse_double(one, &v) || v < o->min || v > o->max || (o->integer && v != floor(v)))
-            return false;
-        if (o->integer)
-            ((int *)field)[k] = (int)v;
-        else
-            ((double *)field)[k] = v;
-        p = end + 1;
-    }
-    return true;
-}
-
 /* FILE@X,Y,Z,PAN,TILT,ROLL[,FOV] or FILE@SECONDS (the last '@' splits). */
-static bool parse_photo(calib_opts *opts, const char *arg)
+static bool parse_photo(void *dst, const args_opt *o, const char *arg)
 {
+    (void)o;
+    calib_opts *opts = dst;
     const char *at = strrchr(arg, '@');
     double v[7];
     int n = 0;
@@ -316,71 +266,11 @@ static bool parse_photo(calib_opts *opts, const char *arg)
     return true;
 }
 
-static bool set_option(calib_opts *opts, const opt_def *o, const char *arg)
+static const char **set_defaults(void *opts, int cmd)
 {
-    char *field = (char *)opts + o->offset;
-    switch (o->type) {
-    case OPT_FLAG:
-        *(bool *)field = true;
-        return true;
-    case OPT_STRING:
-        *(const char **)field = arg;
-        return true;
-    case OPT_INT: {
-        char *end;
-        errno = 0;
-        long v = strtol(arg, &end, 10);
-        if (errno || end == arg || *end || v < o->min || v > o->max) {
-            fprintf(stderr, CALIB_PROG ": --%s: expected an integer from %.0f to %.0f, got '%s'\n",
-                    o->name, o->min, o->max, arg);
-            return false;
-        }
-        *(int *)field = (int)v;
-        return true;
-    }
-    case OPT_DOUBLE: {
-        double v;
-        if (!parse_double(arg, &v) || v < o->min || v > o->max) {
-            fprintf(stderr, CALIB_PROG ": --%s: expected a number from %g to %g, got '%s'\n",
-                    o->name, o->min, o->max, arg);
-            return false;
-        }
-        *(double *)field = v;
-        return true;
-    }
-    case OPT_CHOICE:
-        for (int k = 0; k < o->n; k++) {
-            if (!strcmp(arg, o->choices[k])) {
-                *(int *)field = k;
-                return true;
-            }
-        }
-        fprintf(stderr, CALIB_PROG ": --%s: expected %s, got '%s'\n", o->name, o->arg, arg);
-        return false;
-    case OPT_RATE:
-        if (!vl_rational_parse(arg, (vl_rational *)field)) {
-            fprintf(stderr, CALIB_PROG ": --%s: expected a frame rate such as 25, 24000/1001 or "
-                    "29.97, got '%s'\n", o->name, arg);
-            return false;
-        }
-        return true;
-    case OPT_PHOTO:
-        return parse_photo(opts, arg);
-    case OPT_NUMS:
-        if (!parse_nums(o, arg, field)) {
-            fprintf(stderr, CALIB_PROG ": --%s: expected %s, %d %s from %g to %g, got '%s'\n",
-                    o->name, o->arg, o->n, o->integer ? "integers" : "numbers", o->min, o->max, arg);
-            return false;
-        }
-        return true;
-    }
-    return false;
-}
-
-static void set_defaults(calib_opts *o, enum calib_cmd cmd)
-{
+    calib_opts *o = opts;
     *o = (calib_opts){
-        .cmd = cmd,
+        .cmd = (enum calib_cmd)cmd,
         .name = "main",
         .canvas = { -1, -1 },
         .outlier_mm = 20,
@@ -388,28 +278,14 @@ static void set_defaults(calib_opts *o, enum calib_cmd cmd)
         .fov_deg = 50,
         .hold_s = 1.0,
     };
-}
-
-/* The option called `name` for `cmd`; NULL after saying what is wrong. */
-static const opt_def *find_option(enum calib_cmd cmd, const char *arg)
-{
-    const char *name = arg + 2;
-    bool elsewhere = false;
-    for (size_t i = 0; arg[0] == '-' && arg[1] == '-' && i < N_OPTS; i++) {
-        if (strcmp(name, opt_table[i].name))
-            continue;
-        if (opt_table[i].cmds & (1u << cmd))
-            return &opt_table[i];
-        elsewhere = true;
-    }
-    if (elsewhere)
-        fprintf(stderr, CALIB_PROG " %s: --%s is not an option of %s (see " CALIB_PROG " %s --help)\n",
-                commands[cmd].name, name, commands[cmd].name, commands[cmd].name);
-    else
-        fprintf(stderr, CALIB_PROG " %s: unknown option '%s' (see " CALIB_PROG " %s --help)\n",
-                commands[cmd].name, arg, commands[cmd].name);
     return NULL;
 }
+
+static const args_tool tool = {
+    .prog = CALIB_PROG, .opts = opt_table, .n_opts = N_OPTS, .n_cmds = N_CMDS, .cmd_name = cmd_name,
+    .usage_all = usage_all, .usage_cmd = usage_cmd, .start = set_defaults, .set_own = parse_photo,
+    .unexpected = " (options start with --)",
+};
 
 /* A name the stage file can hold: 1 .. VL_NAME_MAX-1 bytes. */
 static bool check_name(const char *cmd, const char *what, const char *name, size_t len)
@@ -450,17 +326,10 @@ static bool check_align(const calib_opts *o, const bool given[N_OPTS])
     return true;
 }
 
-/* What the table cannot say: required options, combinations, names. */
+/* What the table cannot say: combinations, names. */
 static bool check_opts(calib_opts *o, const bool given[N_OPTS])
 {
     const char *name = commands[o->cmd].name;
-    for (size_t i = 0; i < N_OPTS; i++) {
-        if ((opt_table[i].required & (1u << o->cmd)) && !given[i]) {
-            fprintf(stderr, CALIB_PROG " %s: --%s%s%s is required\n", name, opt_table[i].name,
-                    opt_table[i].arg ? " " : "", opt_table[i].arg ? opt_table[i].arg : "");
-            return false;
-        }
-    }
     for (int i = 0; i < o->n_photos; i++) {
         if (o->photo_fov[i] == 0)
             o->photo_fov[i] = o->fov_deg;
@@ -519,52 +388,9 @@ static bool check_opts(calib_opts *o, const bool given[N_OPTS])
 /* Returns 0 to run, 1 after --help, -1 on a usage error (already reported). */
 static int parse_args(calib_opts *opts, int argc, char **argv)
 {
-    if (argc < 2) {
-        usage_all(stderr);
-        return -1;
-    }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        usage_all(stdout);
-        return 1;
-    }
-    int cmd = 0;
-    while (cmd < N_CMDS && strcmp(argv[1], commands[cmd].name))
-        cmd++;
-    if (cmd == N_CMDS) {
-        fprintf(stderr, CALIB_PROG ": unknown command '%s' (expected layout, pattern, survey, "
-                "camera, tracker-align or check; see " CALIB_PROG " --help)\n", argv[1]);
-        return -1;
-    }
-    set_defaults(opts, (enum calib_cmd)cmd);
     bool given[N_OPTS] = { 0 };
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage_cmd(stdout, opts->cmd);
-            return 1;
-        }
-        if (a[0] != '-' || !a[1]) {
-            fprintf(stderr, CALIB_PROG " %s: unexpected argument '%s' (options start with --)\n",
-                    commands[cmd].name, a);
-            return -1;
-        }
-        const opt_def *o = find_option(opts->cmd, a);
-        if (!o)
-            return -1;
-        const char *arg = NULL;
-        if (o->type != OPT_FLAG) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, CALIB_PROG " %s: --%s needs an argument: %s\n", commands[cmd].name,
-                        o->name, o->arg);
-                return -1;
-            }
-            arg = argv[++i];
-        }
-        if (!set_option(opts, o, arg))
-            return -1;
-        given[o - opt_table] = true;
-    }
-    return check_opts(opts, given) ? 0 : -1;
+    int r = args_parse(&tool, opts, given, argc, argv);
+    return r ? r : check_opts(opts, given) ? 0 : -1;
 }
 
 int main(int argc, char **argv)

@@ -351,23 +351,19 @@ static int station_mean(const vl_sample *samples, int n_samples, int camera, dou
         double t = (double)s->t_ns / 1e9;
         if (s->camera != camera || t < t0 || t > t1)
             continue;
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < 3; k++) {
             sum[k] += s->pose.pos[k];
+            sum2 += s->pose.pos[k] * s->pose.pos[k];
+        }
         n++;
     }
     if (!n)
         return 0;
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < 3; k++) {
         mean[k] = sum[k] / n;
-    for (int i = 0; i < n_samples; i++) {
-        const vl_sample *s = &samples[i];
-        double t = (double)s->t_ns / 1e9;
-        if (s->camera != camera || t < t0 || t > t1)
-            continue;
-        for (int k = 0; k < 3; k++)
-            sum2 += (s->pose.pos[k] - mean[k]) * (s->pose.pos[k] - mean[k]);
+        sum2 -= n * mean[k] * mean[k];      /* the sum of squares about the mean */
     }
-    double spread = sqrt(sum2 / n);
+    double spread = sqrt(fmax(sum2, 0) / n);
     if (spread > STILL_SPREAD_M)
         VL_WARN(CALIB_PROG, "%s: the tracked point moved during %s (spread %.1f mm over %d "
                 "samples): %s", where, during, spread * 1000, n, advice);
