@@ -617,6 +617,13 @@ expect "run --headless --pattern grid" timeout -k 5 60 "$VOLYM" run --headless -
 has "$T/patrun.err" "showing the grid test pattern"
 has "$T/patrun.err" "5 frames shown"
 
+echo "# r. --view stage: the volume from outside"
+expect "render the stage view" render --view stage --stage-view top --stage-size 320x180 \
+    --frames 2 --out "$T/sv" 2>"$T/sv.err"
+size_is "$T/sv/stage-000001.png" 320x180
+differ "$T/sv/stage-000000.png" "$T/sv/wall-000000.png"
+usage_error "stage view" "expected top|front|orbit" render --view stage --stage-view side
+
 if [ "$failures" -ne 0 ]; then
     echo "test_cli: $failures check(s) failed" >&2
     exit 1

@@ -4,6 +4,7 @@
  */
 #include "app.h"
 #include "media/media.h"
+#include "render/render.h"
 #include "stage/pattern.h"
 
 #include <errno.h>
@@ -49,8 +50,10 @@ static const opt_def opt_table[] = {
     { "frames", OPT_INT, OFF(frames), 1, 1e8, "N", "frames to render (render: default 1; run: until closed)" },
     { "out", OPT_STRING, OFF(out_dir), 0, 0, "DIR|FILE.mkv|FILE.mp4", "render: PNGs into DIR (default volym-out), or a video file: every picture a stream, timecode in the container" },
     { "codec", OPT_CHOICE, OFF(codec), 0, 0, "ffv1|h264", "render --out FILE: FFV1 lossless (default for .mkv) or H.264 (default for .mp4)" },
-    { "view", OPT_VIEW, 0, 0, 0, "camera|reference", "render: also write what the camera films / the scene straight from the camera" },
+    { "view", OPT_VIEW, 0, 0, 0, "camera|reference|stage", "render (repeatable): also write what the camera films / the scene straight from the camera / the volume seen from outside with the camera, its frustum and the inner frustum's border on the wall (stage-NNNNNN.png)" },
     { "camera-size", OPT_SIZE, OFF(camera_w), 16, 8192, "WxH", "camera image size (default 1920x1080)" },
+    { "stage-size", OPT_SIZE, OFF(stage_w), 16, 8192, "WxH", "--view stage: image size (default 1280x720)" },
+    { "stage-view", OPT_CHOICE, OFF(stage_view), 0, 0, "top|front|orbit", "--view stage: from above (orthographic), from behind the camera area, or from above and behind at 3/4 (default)" },
     { "pattern", OPT_CHOICE, OFF(pattern), 0, 0, "grid|crosshair|bars|apriltag", "run, render: a calibration test pattern on every output instead of the scene (render --pattern apriltag also writes the markers' stage positions, markers.json)" },
     { "inner-size", OPT_SIZE, OFF(inner_w), 16, 8192, "WxH", "inner frustum render size (default: camera size x (1 + overscan))" },
     { "stats", OPT_STRING, OFF(stats_path), 0, 0, "FILE", "run: one JSON line a frame (timing, timecode, pose age) into FILE" },
@@ -201,8 +204,10 @@ static bool set_option(vl_opts *opts, const opt_def *o, const char *arg)
             opts->view_camera = true;
         } else if (!strcmp(arg, "reference")) {
             opts->view_reference = true;
+        } else if (!strcmp(arg, "stage")) {
+            opts->view_stage = true;
         } else {
-            fprintf(stderr, "volym: --view: expected camera or reference, got '%s'\n", arg);
+            fprintf(stderr, "volym: --view: expected camera, reference or stage, got '%s'\n", arg);
             return false;
         }
         return true;
@@ -221,6 +226,9 @@ int vl_opts_parse(vl_opts *opts, int argc, char **argv)
         .camera_id = -1,
         .camera_w = 1920,
         .camera_h = 1080,
+        .stage_w = 1280,
+        .stage_h = 720,
+        .stage_view = VL_STAGE_VIEW_ORBIT,
         .codec = -1,
         .pattern = -1,
     };
@@ -299,6 +307,8 @@ int vl_opts_parse(vl_opts *opts, int argc, char **argv)
     /* --pattern's choices are the pattern names in enum order. */
     _Static_assert(VL_PATTERN_GRID == 0 && VL_PATTERN_CROSSHAIR == 1 && VL_PATTERN_BARS == 2 &&
                    VL_PATTERN_APRILTAG == 3 && VL_PATTERN_N == 4, "--pattern's choices");
+    _Static_assert(VL_STAGE_VIEW_TOP == 0 && VL_STAGE_VIEW_FRONT == 1 && VL_STAGE_VIEW_ORBIT == 2,
+                   "--stage-view's choices");
     if (opts->pattern >= 0 && opts->mode != VL_MODE_RUN && opts->mode != VL_MODE_RENDER) {
         fprintf(stderr, "volym: --pattern works with run and render\n");
         return -1;

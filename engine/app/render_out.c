@@ -1,7 +1,7 @@
 /*
  * What `render` writes: each frame's pictures (the canvases, then the
- * camera and reference views) as PNGs in the --out folder or as streams of
- * the --out video file, and the AprilTag markers beside them.
+ * camera, reference and stage views) as PNGs in the --out folder or as
+ * streams of the --out video file, and the AprilTag markers beside them.
  */
 #include "session.h"
 #include "stage/pattern.h"
@@ -17,13 +17,13 @@
 /* A picture of frame n: a PNG in the --out folder, or the next frame of
  * its stream in the --out video file. */
 static bool put_picture(session *s, const vl_opts *o, int stream, const char *name, int w, int h,
-                        int n)
+                        int n, const uint8_t *rgba)
 {
     if (s->encoder)
-        return vl_encoder_write(s->encoder, stream, s->pixels);
+        return vl_encoder_write(s->encoder, stream, rgba);
     char path[4096];
     snprintf(path, sizeof(path), "%s/%s-%06d.png", o->out_dir, name, n);
-    return vl_write_png(path, w, h, s->pixels);
+    return vl_write_png(path, w, h, rgba);
 }
 
 bool write_frame(session *s, const vl_opts *o, const vl_camera *cam, double t_sec, int n)
@@ -32,17 +32,26 @@ bool write_frame(session *s, const vl_opts *o, const vl_camera *cam, double t_se
     for (; k < s->stage->n_outputs; k++) {
         const vl_output *out = &s->stage->outputs[k];
         vl_renderer_read_canvas(s->renderer, k, s->pixels);
-        if (!put_picture(s, o, k, out->name, out->width, out->height, n))
+        if (!put_picture(s, o, k, out->name, out->width, out->height, n, s->pixels))
             return false;
     }
     if (o->view_camera) {
         vl_renderer_camera_view(s->renderer, cam, s->pixels);
-        if (!put_picture(s, o, k++, "camera", cam->width, cam->height, n))
+        if (!put_picture(s, o, k++, "camera", cam->width, cam->height, n, s->pixels))
             return false;
     }
     if (o->view_reference) {
         vl_renderer_reference_view(s->renderer, s->scene, cam, t_sec, s->pixels);
-        if (!put_picture(s, o, k++, "reference", cam->width, cam->height, n))
+        if (!put_picture(s, o, k++, "reference", cam->width, cam->height, n, s->pixels))
+            return false;
+    }
+    if (o->view_stage) {
+        /* Its own size, which s->pixels was not made for. */
+        uint8_t *rgba = vl_xmalloc((size_t)o->stage_w * o->stage_h * 4);
+        vl_renderer_stage_view(s->renderer, cam, o->stage_view, o->stage_w, o->stage_h, rgba);
+        bool ok = put_picture(s, o, k++, "stage", o->stage_w, o->stage_h, n, rgba);
+        free(rgba);
+        if (!ok)
             return false;
     }
     return true;
@@ -58,7 +67,7 @@ bool is_video_path(const char *path)
 bool open_encoder(session *s, const vl_opts *o, vl_timecode start)
 {
     static const char *const codec_names[] = { "ffv1", "h264" };
-    vl_encode_stream *streams = vl_xcalloc(s->stage->n_outputs + 2, sizeof(*streams));
+    vl_encode_stream *streams = vl_xcalloc(s->stage->n_outputs + 3, sizeof(*streams));
     int n = 0;
     for (int i = 0; i < s->stage->n_outputs; i++)
         streams[n++] = (vl_encode_stream){ s->stage->outputs[i].name, s->stage->outputs[i].width,
@@ -67,6 +76,8 @@ bool open_encoder(session *s, const vl_opts *o, vl_timecode start)
         streams[n++] = (vl_encode_stream){ "camera", o->camera_w, o->camera_h };
     if (o->view_reference)
         streams[n++] = (vl_encode_stream){ "reference", o->camera_w, o->camera_h };
+    if (o->view_stage)
+        streams[n++] = (vl_encode_stream){ "stage", o->stage_w, o->stage_h };
     s->encoder = vl_encoder_open(o->out_dir, o->codec >= 0 ? codec_names[o->codec] : NULL,
                                  s->stage->rate, start, streams, n);
     free(streams);

@@ -271,6 +271,8 @@ void vl_renderer_destroy(vl_renderer *r)
     glDeleteProgram(r->card_prog);
     glDeleteProgram(r->wall_prog);
     glDeleteProgram(r->blit_prog);
+    glDeleteProgram(r->stage_line_prog);
+    glDeleteProgram(r->stage_outline_prog);
     glDeleteVertexArrays(1, &r->empty_vao);
     vl_stage_free(r->stage);
     free(r);

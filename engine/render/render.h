@@ -174,6 +174,43 @@ void vl_renderer_camera_view(vl_renderer *r, const vl_camera *cam, uint8_t *rgba
 void vl_renderer_reference_view(vl_renderer *r, vl_scene *scene, const vl_camera *cam,
                                 double t_sec, uint8_t *rgba);
 
+/* ---- the stage view ------------------------------------------------------ */
+
+/* Where the stage view looks from (--stage-view): */
+enum vl_stage_view_kind {
+    VL_STAGE_VIEW_TOP,          /* orthographic from above, looking down -Z, +Y up the image */
+    VL_STAGE_VIEW_FRONT,        /* perspective from behind the camera area, looking +Y */
+    VL_STAGE_VIEW_ORBIT,        /* perspective from a fixed 3/4 position above and behind */
+};
+
+/* The stage view's flat colours (0xRRGGBB, sRGB): tests look for them. */
+#define VL_STAGE_VIEW_BACKGROUND 0x121218
+#define VL_STAGE_VIEW_GRID 0x4a4a58          /* floor grid, 1 m lines on Z = 0 */
+#define VL_STAGE_VIEW_EDGE 0xc8c8c8          /* the sections' outer edges */
+#define VL_STAGE_VIEW_BODY 0xff9000          /* the camera body (its lens face 0xd02020) */
+#define VL_STAGE_VIEW_RAY 0xffff00           /* the camera frustum's four corner rays */
+#define VL_STAGE_VIEW_OUTLINE 0xff00ff       /* the inner frustum's border on the wall */
+
+/* The stage view's view-projection (column-major, GL clip convention) for
+ * a width x height image: the observer of `view`, framed from the extents
+ * of the stage's sections, the floor under them and cam's position. The
+ * same matrix vl_renderer_stage_view draws with, for tests. */
+void vl_stage_view_matrix(const vl_stage *stage, const vl_camera *cam, enum vl_stage_view_kind view,
+                          int width, int height, float vp[16]);
+
+/* The LED volume seen from outside, by an observer (see
+ * vl_stage_view_matrix): the floor grid; every section as an ideal display
+ * of its canvas as the last vl_renderer_frame rendered it (as
+ * vl_renderer_camera_view shows it), edged; the tracked camera cam as a
+ * small box (30 x 20 x 16 cm) with its frustum's four corner rays, each to
+ * where it first meets a section or 10 m out; and the inner frustum's
+ * border (cam's frustum widened by the stage's overscan: the part of the
+ * wall rendered for the camera) drawn on the wall, about 3 observer pixels
+ * wide. rgba gets width x height x 4 bytes, top row first, alpha 255. Its
+ * two small programs are compiled for the call: this is an offline view. */
+void vl_renderer_stage_view(vl_renderer *r, const vl_camera *cam, enum vl_stage_view_kind view,
+                            int width, int height, uint8_t *rgba);
+
 /* A plain full-canvas textured pass into output 0's canvas size, for the
  * benchmark's unit of cost: `passes` passes, each finished before the next. */
 void vl_renderer_textured_pass(vl_renderer *r, int passes);

@@ -45,6 +45,7 @@ struct vl_renderer {
     vl_renderer_desc desc;
     output_state *outputs;
     GLuint wall_prog, blit_prog, card_prog;
+    GLuint stage_line_prog, stage_outline_prog;    /* the stage view's, on first use */
     variant variants[MAX_VARIANTS]; /* canvas, backdrop and colour programs */
     int n_variants;
     GLuint empty_vao;

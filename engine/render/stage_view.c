@@ -1,0 +1,335 @@
+/*
+ * The stage view (see render.h): the LED volume from outside, with the
+ * tracked camera, its frustum and the inner frustum's border on the wall.
+ * The wall is the renderer's own wall mesh and wall_view program; the rest
+ * is flat-coloured geometry built on the CPU for each call.
+ */
+#include "render_internal.h"
+#include "shaders.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cglm/cglm.h>
+
+#define RAY_MISS_M 10.0         /* a corner ray that meets no section ends here */
+#define OUTLINE_HALF_WIDTH_PX 1.5f
+
+/* One vertex of the flat geometry. */
+typedef struct line_vertex {
+    float pos[3];
+    float color[3];
+} line_vertex;
+
+typedef struct vertex_list {
+    line_vertex *v;
+    int n, cap;
+} vertex_list;
+
+static void push(vertex_list *l, const double p[3], unsigned rgb)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 256;
+        l->v = vl_xrealloc(l->v, (size_t)l->cap * sizeof(*l->v));
+    }
+    line_vertex *v = &l->v[l->n++];
+    for (int i = 0; i < 3; i++) {
+        v->pos[i] = (float)p[i];
+        v->color[i] = (float)((rgb >> (16 - 8 * i)) & 0xff) / 255.0f;
+    }
+}
+
+static void push_line(vertex_list *l, const double a[3], const double b[3], unsigned rgb)
+{
+    push(l, a, rgb);
+    push(l, b, rgb);
+}
+
+/* Section i's facet corners for column col: top-left, top-right,
+ * bottom-right, bottom-left, in stage metres. */
+static void facet_corners(const vl_section *s, int col, double c[4][3])
+{
+    double h = vl_section_height_px(s);
+    double x0 = col * s->panel_px_w, x1 = x0 + s->panel_px_w;
+    vl_section_pixel_to_stage(s, x0, 0, c[0]);
+    vl_section_pixel_to_stage(s, x1, 0, c[1]);
+    vl_section_pixel_to_stage(s, x1, h, c[2]);
+    vl_section_pixel_to_stage(s, x0, h, c[3]);
+}
+
+/* The box around every section, the floor under them and the camera. */
+static void stage_extents(const vl_stage *stage, const vl_camera *cam, double lo[3], double hi[3])
+{
+    for (int j = 0; j < 3; j++)
+        lo[j] = hi[j] = cam->pose.pos[j];
+    lo[2] = fmin(lo[2], 0.0);
+    for (int i = 0; i < stage->n_sections; i++) {
+        const vl_section *s = &stage->sections[i];
+        for (int col = 0; col < s->cols; col++) {
+            double c[4][3];
+            facet_corners(s, col, c);
+            for (int k = 0; k < 4; k++)
+                for (int j = 0; j < 3; j++) {
+                    lo[j] = fmin(lo[j], c[k][j]);
+                    hi[j] = fmax(hi[j], c[k][j]);
+                }
+        }
+    }
+}
+
+void vl_stage_view_matrix(const vl_stage *stage, const vl_camera *cam, enum vl_stage_view_kind view,
+                          int width, int height, float vp[16])
+{
+    double lo[3], hi[3], mid[3];
+    stage_extents(stage, cam, lo, hi);
+    double radius = 0;
+    for (int j = 0; j < 3; j++) {
+        mid[j] = (lo[j] + hi[j]) / 2;
+        radius += (hi[j] - lo[j]) * (hi[j] - lo[j]) / 4;
+    }
+    radius = fmax(sqrt(radius), 1.0);
+    double aspect = (double)width / height;
+    const double margin = 1.1, fovy = 50.0 * M_PI / 180.0;
+    double tan_y = tan(fovy / 2), tan_x = tan_y * aspect;
+    mat4 v, p;
+    vec3 up = { 0, 0, 1 }, centre = { (float)mid[0], (float)mid[1], (float)mid[2] };
+    if (view == VL_STAGE_VIEW_TOP) {
+        /* Half a metre more each side: the camera body is not a point. */
+        double hw = (hi[0] - lo[0]) / 2 * margin + 0.5, hh = (hi[1] - lo[1]) / 2 * margin + 0.5;
+        if (hw / hh < aspect)
+            hw = hh * aspect;
+        else
+            hh = hw / aspect;
+        vec3 eye = { centre[0], centre[1], (float)(hi[2] + 1.0) };
+        vec3 down = { centre[0], centre[1], (float)lo[2] };
+        vec3 north = { 0, 1, 0 };
+        glm_lookat(eye, down, north, v);
+        glm_ortho((float)-hw, (float)hw, (float)-hh, (float)hh, 0.1f, (float)(hi[2] - lo[2] + 2.0), p);
+    } else if (view == VL_STAGE_VIEW_FRONT) {
+        /* Far enough back from the nearest thing (the camera, usually) that
+         * the whole width and height fit at that depth; the rest is further
+         * and smaller. Slightly above the middle, looking at it. */
+        double d = fmax((hi[0] - lo[0]) / 2 / tan_x, (hi[2] - lo[2]) / 2 / tan_y) * margin;
+        d = fmax(d, 1.0);
+        vec3 eye = { centre[0], (float)(lo[1] - d), (float)(mid[2] + 0.15 * d) };
+        glm_lookat(eye, centre, up, v);
+        glm_perspective((float)fovy, (float)aspect, 0.1f, (float)(d + 4 * radius + 50), p);
+    } else {
+        /* Behind (-Y), to the left (-X) and above, at the distance that
+         * fits the box's bounding sphere in the narrower field of view. */
+        double dir[3] = { -0.55, -1.0, 0.75 }, len = sqrt(0.55 * 0.55 + 1 + 0.75 * 0.75);
+        double d = radius / sin(atan(fmin(tan_x, tan_y))) * 1.02;
+        vec3 eye;
+        for (int j = 0; j < 3; j++)
+            eye[j] = (float)(mid[j] + dir[j] / len * d);
+        glm_lookat(eye, centre, up, v);
+        glm_perspective((float)fovy, (float)aspect, 0.1f, (float)(d + 4 * radius + 50), p);
+    }
+    glm_mat4_mul(p, v, (vec4 *)vp);
+}
+
+/* The nearest t > 0 where origin + t dir meets a section facet (two
+ * triangles each, Moller-Trumbore); INFINITY if none. */
+static double ray_hit(const vl_stage *stage, const double o[3], const double d[3])
+{
+    static const int tri[2][3] = { { 0, 1, 2 }, { 0, 2, 3 } };
+    double best = INFINITY;
+    for (int i = 0; i < stage->n_sections; i++) {
+        const vl_section *s = &stage->sections[i];
+        for (int col = 0; col < s->cols; col++) {
+            double c[4][3];
+            facet_corners(s, col, c);
+            for (int t = 0; t < 2; t++) {
+                const double *a = c[tri[t][0]], *b = c[tri[t][1]], *e = c[tri[t][2]];
+                double e1[3], e2[3], sv[3], pv[3], q[3];
+                for (int j = 0; j < 3; j++) {
+                    e1[j] = b[j] - a[j];
+                    e2[j] = e[j] - a[j];
+                    sv[j] = o[j] - a[j];
+                }
+                pv[0] = d[1] * e2[2] - d[2] * e2[1];
+                pv[1] = d[2] * e2[0] - d[0] * e2[2];
+                pv[2] = d[0] * e2[1] - d[1] * e2[0];
+                double det = e1[0] * pv[0] + e1[1] * pv[1] + e1[2] * pv[2];
+                if (fabs(det) < 1e-12)
+                    continue;
+                double u = (sv[0] * pv[0] + sv[1] * pv[1] + sv[2] * pv[2]) / det;
+                q[0] = sv[1] * e1[2] - sv[2] * e1[1];
+                q[1] = sv[2] * e1[0] - sv[0] * e1[2];
+                q[2] = sv[0] * e1[1] - sv[1] * e1[0];
+                double w = (d[0] * q[0] + d[1] * q[1] + d[2] * q[2]) / det;
+                double dist = (e2[0] * q[0] + e2[1] * q[1] + e2[2] * q[2]) / det;
+                if (u >= 0 && w >= 0 && u + w <= 1 && dist > 0 && dist < best)
+                    best = dist;
+            }
+        }
+    }
+    return best;
+}
+
+/* Floor grid, section edges and the camera's corner rays into lines; the
+ * camera body into tris. */
+static void build_geometry(const vl_stage *stage, const vl_camera *cam, vertex_list *lines,
+                           vertex_list *tris)
+{
+    double lo[3], hi[3];
+    stage_extents(stage, cam, lo, hi);
+    int x0 = (int)floor(lo[0]) - 2, x1 = (int)ceil(hi[0]) + 2;
+    int y0 = (int)floor(lo[1]) - 2, y1 = (int)ceil(hi[1]) + 2;
+    for (int x = x0; x <= x1; x++)
+        push_line(lines, (double[3]){ x, y0, 0 }, (double[3]){ x, y1, 0 }, VL_STAGE_VIEW_GRID);
+    for (int y = y0; y <= y1; y++)
+        push_line(lines, (double[3]){ x0, y, 0 }, (double[3]){ x1, y, 0 }, VL_STAGE_VIEW_GRID);
+
+    for (int i = 0; i < stage->n_sections; i++) {
+        const vl_section *s = &stage->sections[i];
+        for (int col = 0; col < s->cols; col++) {
+            double c[4][3];
+            facet_corners(s, col, c);
+            push_line(lines, c[0], c[1], VL_STAGE_VIEW_EDGE);
+            push_line(lines, c[3], c[2], VL_STAGE_VIEW_EDGE);
+            if (col == 0)
+                push_line(lines, c[0], c[3], VL_STAGE_VIEW_EDGE);
+            if (col == s->cols - 1)
+                push_line(lines, c[1], c[2], VL_STAGE_VIEW_EDGE);
+        }
+    }
+
+    vl_basis b = vl_basis_from_ptr(cam->pose.pan_deg, cam->pose.tilt_deg, cam->pose.roll_deg);
+    const double *pos = cam->pose.pos;
+    double tan_x = tan(cam->fov_h_deg * M_PI / 360.0), tan_y = tan_x * cam->height / cam->width;
+    for (int k = 0; k < 4; k++) {
+        double sx = (k & 1) ? 1 : -1, sy = (k & 2) ? 1 : -1, d[3], end[3];
+        for (int j = 0; j < 3; j++)
+            d[j] = b.forward[j] + sx * tan_x * b.right[j] + sy * tan_y * b.up[j];
+        double len = sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+        for (int j = 0; j < 3; j++)
+            d[j] /= len;
+        double t = fmin(ray_hit(stage, pos, d), RAY_MISS_M);
+        for (int j = 0; j < 3; j++)
+            end[j] = pos[j] + t * d[j];
+        push_line(lines, pos, end, VL_STAGE_VIEW_RAY);
+    }
+
+    /* The body: a box around the camera's position, its lens face red. */
+    const double half[3] = { 0.10, 0.15, 0.08 };     /* along right, forward, up */
+    double corner[8][3];
+    for (int k = 0; k < 8; k++) {
+        double a = (k & 1) ? 1 : -1, f = (k & 2) ? 1 : -1, u = (k & 4) ? 1 : -1;
+        for (int j = 0; j < 3; j++)
+            corner[k][j] = pos[j] + a * half[0] * b.right[j] + f * half[1] * b.forward[j] +
+                           u * half[2] * b.up[j];
+    }
+    /* Faces as corner quads; the one with all forward bits set is the lens. */
+    static const int faces[6][4] = { { 2, 3, 7, 6 }, { 0, 1, 5, 4 }, { 0, 2, 6, 4 },
+                                     { 1, 3, 7, 5 }, { 0, 1, 3, 2 }, { 4, 5, 7, 6 } };
+    for (int f = 0; f < 6; f++) {
+        unsigned rgb = f == 0 ? 0xd02020 : VL_STAGE_VIEW_BODY;
+        static const int order[6] = { 0, 1, 2, 0, 2, 3 };
+        for (int k = 0; k < 6; k++)
+            push(tris, corner[faces[f][order[k]]], rgb);
+    }
+}
+
+static void draw_list(const vertex_list *l, GLenum mode)
+{
+    GLuint vao, vbo;
+    glGenVertexArrays(1, &vao);
+    glGenBuffers(1, &vbo);
+    glBindVertexArray(vao);
+    glBindBuffer(GL_ARRAY_BUFFER, vbo);
+    glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)((size_t)l->n * sizeof(*l->v)), l->v, GL_STREAM_DRAW);
+    glEnableVertexAttribArray(0);
+    glVertexAttribPointer(0, 3, GL_FLOAT, GL_FALSE, sizeof(*l->v), (void *)offsetof(line_vertex, pos));
+    glEnableVertexAttribArray(1);
+    glVertexAttribPointer(1, 3, GL_FLOAT, GL_FALSE, sizeof(*l->v), (void *)offsetof(line_vertex, color));
+    glDrawArrays(mode, 0, l->n);
+    glBindVertexArray(0);
+    glDeleteBuffers(1, &vbo);
+    glDeleteVertexArrays(1, &vao);
+}
+
+static void set_clear(unsigned rgb)
+{
+    glClearColor((float)((rgb >> 16) & 0xff) / 255.0f, (float)((rgb >> 8) & 0xff) / 255.0f,
+                 (float)(rgb & 0xff) / 255.0f, 1.0f);
+}
+
+void vl_renderer_stage_view(vl_renderer *r, const vl_camera *cam, enum vl_stage_view_kind view,
+                            int width, int height, uint8_t *rgba)
+{
+    if (!ensure_target(&r->view, width, height, true))
+        return;
+    /* Compiled on first use, kept until the renderer goes. */
+    if (!r->stage_line_prog)
+        r->stage_line_prog = vl_gl_program("stage_line", vl_shader_stage_line_vert,
+                                           vl_shader_stage_line_frag);
+    if (!r->stage_outline_prog)
+        r->stage_outline_prog = vl_gl_program("stage_outline", vl_shader_stage_outline_vert,
+                                              vl_shader_stage_outline_frag);
+    GLuint line_prog = r->stage_line_prog, outline_prog = r->stage_outline_prog;
+    float vp[16], cam_view[16], cam_proj[16], cam_vp[16];
+    static const float identity[16] = { 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1 };
+    vl_stage_view_matrix(r->stage, cam, view, width, height, vp);
+    vl_camera_view_matrix(&cam->pose, cam_view);
+    vl_camera_proj_matrix(cam, 1.0 + r->stage->frustum.overscan, cam_proj);
+    glm_mat4_mul((vec4 *)cam_proj, (vec4 *)cam_view, (vec4 *)cam_vp);
+
+    vl_target_bind(&r->view);
+    set_clear(VL_STAGE_VIEW_BACKGROUND);
+    glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
+    glClearColor(0, 0, 0, 0);   /* the renderer's clear colour (see vl_renderer_create) */
+    glEnable(GL_DEPTH_TEST);
+
+    /* The wall: what vl_renderer_camera_view films, from the observer. */
+    glUseProgram(r->wall_prog);
+    glUniformMatrix4fv(glGetUniformLocation(r->wall_prog, "u_view"), 1, GL_FALSE, vp);
+    glUniformMatrix4fv(glGetUniformLocation(r->wall_prog, "u_proj"), 1, GL_FALSE, identity);
+    glUniform1i(glGetUniformLocation(r->wall_prog, "u_canvas"), 0);
+    glActiveTexture(GL_TEXTURE0);
+    for (int i = 0; i < r->stage->n_outputs; i++) {
+        output_state *o = &r->outputs[i];
+        glUniform2f(glGetUniformLocation(r->wall_prog, "u_canvas_size"),
+                    (float)o->canvas.width, (float)o->canvas.height);
+        glBindTexture(GL_TEXTURE_2D, canvas_target(r, i)->tex);
+        glBindVertexArray(o->vao);
+        glDrawArrays(GL_TRIANGLES, 0, o->n_vertices);
+    }
+
+    /* The border over the same facets, pulled towards the observer so it
+     * wins the depth test against the wall it lies on. */
+    if (outline_prog) {
+        glUseProgram(outline_prog);
+        glUniformMatrix4fv(glGetUniformLocation(outline_prog, "u_vp"), 1, GL_FALSE, vp);
+        glUniformMatrix4fv(glGetUniformLocation(outline_prog, "u_cam_vp"), 1, GL_FALSE, cam_vp);
+        glUniform1f(glGetUniformLocation(outline_prog, "u_half_width"), OUTLINE_HALF_WIDTH_PX);
+        glUniform3f(glGetUniformLocation(outline_prog, "u_color"), 1.0f, 0.0f, 1.0f);
+        glEnable(GL_POLYGON_OFFSET_FILL);
+        glPolygonOffset(-1.0f, -4.0f);
+        for (int i = 0; i < r->stage->n_outputs; i++) {
+            glBindVertexArray(r->outputs[i].vao);
+            glDrawArrays(GL_TRIANGLES, 0, r->outputs[i].n_vertices);
+        }
+        glDisable(GL_POLYGON_OFFSET_FILL);
+    }
+
+    if (line_prog) {
+        vertex_list lines = { 0 }, tris = { 0 };
+        build_geometry(r->stage, cam, &lines, &tris);
+        glUseProgram(line_prog);
+        glUniformMatrix4fv(glGetUniformLocation(line_prog, "u_vp"), 1, GL_FALSE, vp);
+        draw_list(&tris, GL_TRIANGLES);
+        draw_list(&lines, GL_LINES);
+        free(lines.v);
+        free(tris.v);
+    }
+
+    glDisable(GL_DEPTH_TEST);
+    glBindVertexArray(0);
+    vl_gl_read_rgba(width, height, true, rgba);
+    for (size_t i = 0; i < (size_t)width * height; i++)
+        rgba[i * 4 + 3] = 255;
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    glUseProgram(0);
+}
