@@ -43,11 +43,10 @@ int64_t clock_next(frame_clock *c, int64_t n, int64_t prev_deadline, int64_t *de
         return next;
     }
     if (c->source == VL_CLOCK_VSYNC) {
-        /* The swap waits for the vblank: start at once. A present that
-         * came whole periods late showed the last frame again. */
-        int64_t missed = c->last_present ? (now - c->last_present - c->period / 2) / c->period : 0;
+        /* The swap waits for the vblank: start at once. The frames the
+         * last present came late by (whole periods) were dropped. */
         *deadline = now;
-        return n + 1 + (missed > 0 ? missed : 0);
+        return n + 1 + c->missed;
     }
     int64_t times[256];
     int got;
@@ -61,6 +60,10 @@ int64_t clock_next(frame_clock *c, int64_t n, int64_t prev_deadline, int64_t *de
 
 void clock_presented(frame_clock *c, int64_t t, int64_t n)
 {
+    /* Presents a whole period or more apart missed vblanks: the wall
+     * showed the frame before again. */
+    int64_t missed = c->last_present ? (t - c->last_present - c->period / 2) / c->period : 0;
+    c->missed = missed > 0 ? missed : 0;
     c->last_present = t;
     if (c->source != VL_CLOCK_VSYNC)
         return;

@@ -19,6 +19,7 @@ typedef struct frame_clock {
     uint64_t cursor;            /* packet times read so far */
     vl_rate_meter meter;        /* vsync: the display's measured rate */
     int64_t last_present, measured_at;
+    int64_t missed;             /* vsync: vblanks the last present came late by */
     enum vl_lock_state state;   /* tracker: the last one logged */
     bool warned;
 } frame_clock;
