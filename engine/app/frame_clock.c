@@ -93,14 +93,25 @@ void clock_state(frame_clock *c, char *name, size_t n, double *phase_ms)
         snprintf(name, n, "%s", clock_names[c->source]);
         return;
     }
-    enum vl_lock_state st = vl_phase_lock_state(&c->lock, vl_now_ns());
+    int64_t now = vl_now_ns();
+    enum vl_lock_state st = vl_phase_lock_state(&c->lock, now);
     snprintf(name, n, "tracker %s", vl_lock_state_name(st));
     *phase_ms = vl_phase_lock_error_ms(&c->lock);
+    double hz = vl_phase_lock_tracker_hz(&c->lock), fps = 1e9 / vl_phase_lock_period_ns(&c->lock);
+    double want = vl_rational_to_double(c->rate);
+    /* The rate is judged once the cadence fit holds its whole window
+     * (VL_PHASE_LOCK_WINDOW packets, about 10 s): an early fit is a few
+     * hundred ppm off by itself. */
+    if (st == VL_LOCK_LOCKED && !c->warned && now - c->locked_at > 15 * VL_NS_PER_SEC &&
+        fabs(fps - want) > want * 0.0005) {
+        VL_WARN(LOG, "clock: locked frames run at %.3f fps, the stage says %.3f: the tracker's "
+                "sync is not the stage rate's", fps, want);
+        c->warned = true;
+    }
     if (st == c->state)
         return;
     c->state = st;
-    double hz = vl_phase_lock_tracker_hz(&c->lock), fps = 1e9 / vl_phase_lock_period_ns(&c->lock);
-    double want = vl_rational_to_double(c->rate);
+    c->locked_at = now;
     if (st == VL_LOCK_NO_RATIO)
         VL_WARN(LOG, "clock: the tracker sends at %.3f Hz, not a whole multiple of the stage's "
                 "%.3f fps: running on the internal clock", hz, want);
@@ -108,7 +119,4 @@ void clock_state(frame_clock *c, char *name, size_t n, double *phase_ms)
         VL_INFO(LOG, "clock: %s (tracker at %.3f Hz)", vl_lock_state_name(st), hz);
     else
         VL_INFO(LOG, "clock: %s", vl_lock_state_name(st));
-    if (st == VL_LOCK_LOCKED && fabs(fps - want) > want * 0.0005)
-        VL_WARN(LOG, "clock: locked frames run at %.3f fps, the stage says %.3f: the tracker's "
-                "sync is not the stage rate's", fps, want);
 }

@@ -20,8 +20,9 @@ typedef struct frame_clock {
     vl_rate_meter meter;        /* vsync: the display's measured rate */
     int64_t last_present, measured_at;
     int64_t missed;             /* vsync: vblanks the last present came late by */
+    int64_t locked_at;          /* tracker: when the state last changed */
     enum vl_lock_state state;   /* tracker: the last one logged */
-    bool warned;
+    bool warned;                /* the rate warning was given (vsync or tracker) */
 } frame_clock;
 
 /* Start the clock o asks for at frame 0 (now); vsync falls back to internal
