@@ -621,7 +621,9 @@ echo "# r. --view stage: the volume from outside"
 expect "render the stage view" render --view stage --stage-view top --stage-size 320x180 \
     --frames 2 --out "$T/sv" 2>"$T/sv.err"
 size_is "$T/sv/stage-000001.png" 320x180
-differ "$T/sv/stage-000000.png" "$T/sv/wall-000000.png"
+expect "render the orbit view" render --view stage --stage-size 320x180 --out "$T/sv-orbit" \
+    2>"$T/sv-orbit.err"
+differ "$T/sv/stage-000000.png" "$T/sv-orbit/stage-000000.png"    # --stage-view is honoured
 usage_error "stage view" "expected top|front|orbit" render --view stage --stage-view side
 
 if [ "$failures" -ne 0 ]; then

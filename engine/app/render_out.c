@@ -14,16 +14,16 @@
 
 #define LOG "volym"
 
-/* A picture of frame n: a PNG in the --out folder, or the next frame of
- * its stream in the --out video file. */
+/* The picture in s->pixels as frame n: a PNG in the --out folder, or the
+ * next frame of its stream in the --out video file. */
 static bool put_picture(session *s, const vl_opts *o, int stream, const char *name, int w, int h,
-                        int n, const uint8_t *rgba)
+                        int n)
 {
     if (s->encoder)
-        return vl_encoder_write(s->encoder, stream, rgba);
+        return vl_encoder_write(s->encoder, stream, s->pixels);
     char path[4096];
     snprintf(path, sizeof(path), "%s/%s-%06d.png", o->out_dir, name, n);
-    return vl_write_png(path, w, h, rgba);
+    return vl_write_png(path, w, h, s->pixels);
 }
 
 bool write_frame(session *s, const vl_opts *o, const vl_camera *cam, double t_sec, int n)
@@ -32,26 +32,22 @@ bool write_frame(session *s, const vl_opts *o, const vl_camera *cam, double t_se
     for (; k < s->stage->n_outputs; k++) {
         const vl_output *out = &s->stage->outputs[k];
         vl_renderer_read_canvas(s->renderer, k, s->pixels);
-        if (!put_picture(s, o, k, out->name, out->width, out->height, n, s->pixels))
+        if (!put_picture(s, o, k, out->name, out->width, out->height, n))
             return false;
     }
     if (o->view_camera) {
         vl_renderer_camera_view(s->renderer, cam, s->pixels);
-        if (!put_picture(s, o, k++, "camera", cam->width, cam->height, n, s->pixels))
+        if (!put_picture(s, o, k++, "camera", cam->width, cam->height, n))
             return false;
     }
     if (o->view_reference) {
         vl_renderer_reference_view(s->renderer, s->scene, cam, t_sec, s->pixels);
-        if (!put_picture(s, o, k++, "reference", cam->width, cam->height, n, s->pixels))
+        if (!put_picture(s, o, k++, "reference", cam->width, cam->height, n))
             return false;
     }
     if (o->view_stage) {
-        /* Its own size, which s->pixels was not made for. */
-        uint8_t *rgba = vl_xmalloc((size_t)o->stage_w * o->stage_h * 4);
-        vl_renderer_stage_view(s->renderer, cam, o->stage_view, o->stage_w, o->stage_h, rgba);
-        bool ok = put_picture(s, o, k++, "stage", o->stage_w, o->stage_h, n, rgba);
-        free(rgba);
-        if (!ok)
+        vl_renderer_stage_view(s->renderer, cam, o->stage_view, o->stage_w, o->stage_h, s->pixels);
+        if (!put_picture(s, o, k++, "stage", o->stage_w, o->stage_h, n))
             return false;
     }
     return true;

@@ -246,6 +246,8 @@ bool session_open(session *s, const vl_opts *o, bool headless)
     if (!open_trackers(s, o))
         return false;
     size_t most = (size_t)o->camera_w * o->camera_h;
+    if (o->view_stage && (size_t)o->stage_w * o->stage_h > most)
+        most = (size_t)o->stage_w * o->stage_h;
     for (int i = 0; i < s->stage->n_outputs; i++) {
         size_t n = (size_t)s->stage->outputs[i].width * s->stage->outputs[i].height;
         most = n > most ? n : most;

@@ -637,16 +637,8 @@ void vl_renderer_read_canvas(vl_renderer *r, int output, uint8_t *rgba)
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
 }
 
-void vl_renderer_camera_view(vl_renderer *r, const vl_camera *cam, uint8_t *rgba)
+void draw_walls(vl_renderer *r, const float view[16], const float proj[16])
 {
-    if (!ensure_target(&r->view, cam->width, cam->height, true))
-        return;
-    float view[16], proj[16];
-    vl_camera_view_matrix(&cam->pose, view);
-    vl_camera_proj_matrix(cam, 1.0, proj);
-    vl_target_bind(&r->view);
-    glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
-    glEnable(GL_DEPTH_TEST);
     glUseProgram(r->wall_prog);
     glUniformMatrix4fv(glGetUniformLocation(r->wall_prog, "u_view"), 1, GL_FALSE, view);
     glUniformMatrix4fv(glGetUniformLocation(r->wall_prog, "u_proj"), 1, GL_FALSE, proj);
@@ -660,6 +652,19 @@ void vl_renderer_camera_view(vl_renderer *r, const vl_camera *cam, uint8_t *rgba
         glBindVertexArray(o->vao);
         glDrawArrays(GL_TRIANGLES, 0, o->n_vertices);
     }
+}
+
+void vl_renderer_camera_view(vl_renderer *r, const vl_camera *cam, uint8_t *rgba)
+{
+    if (!ensure_target(&r->view, cam->width, cam->height, true))
+        return;
+    float view[16], proj[16];
+    vl_camera_view_matrix(&cam->pose, view);
+    vl_camera_proj_matrix(cam, 1.0, proj);
+    vl_target_bind(&r->view);
+    glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
+    glEnable(GL_DEPTH_TEST);
+    draw_walls(r, view, proj);
     glBindVertexArray(0);
     vl_gl_read_rgba(cam->width, cam->height, true, rgba);
     glBindFramebuffer(GL_FRAMEBUFFER, 0);

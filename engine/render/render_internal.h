@@ -77,6 +77,12 @@ GLuint use_variant(vl_renderer *r, variant want);
 /* The target output i's canvas pass draws into. */
 const vl_target *canvas_target(const vl_renderer *r, int i);
 
+/* Every output's wall facets, showing its canvas (before the colour
+ * transform) as an ideal emissive display, through view and proj, into the
+ * bound target: what a camera films (vl_renderer_camera_view, the stage
+ * view). Leaves the wall program and a facet VAO bound. */
+void draw_walls(vl_renderer *r, const float view[16], const float proj[16]);
+
 /* ---- frustum.c --------------------------------------------------------- */
 
 /* Whether any light card that is on is drawn over (or under) the frustum. */

@@ -283,19 +283,7 @@ void vl_renderer_stage_view(vl_renderer *r, const vl_camera *cam, enum vl_stage_
     glEnable(GL_DEPTH_TEST);
 
     /* The wall: what vl_renderer_camera_view films, from the observer. */
-    glUseProgram(r->wall_prog);
-    glUniformMatrix4fv(glGetUniformLocation(r->wall_prog, "u_view"), 1, GL_FALSE, vp);
-    glUniformMatrix4fv(glGetUniformLocation(r->wall_prog, "u_proj"), 1, GL_FALSE, identity);
-    glUniform1i(glGetUniformLocation(r->wall_prog, "u_canvas"), 0);
-    glActiveTexture(GL_TEXTURE0);
-    for (int i = 0; i < r->stage->n_outputs; i++) {
-        output_state *o = &r->outputs[i];
-        glUniform2f(glGetUniformLocation(r->wall_prog, "u_canvas_size"),
-                    (float)o->canvas.width, (float)o->canvas.height);
-        glBindTexture(GL_TEXTURE_2D, canvas_target(r, i)->tex);
-        glBindVertexArray(o->vao);
-        glDrawArrays(GL_TRIANGLES, 0, o->n_vertices);
-    }
+    draw_walls(r, vp, identity);
 
     /* The border over the same facets, pulled towards the observer so it
      * wins the depth test against the wall it lies on. */
