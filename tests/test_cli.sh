@@ -624,7 +624,79 @@ size_is "$T/sv/stage-000001.png" 320x180
 expect "render the orbit view" render --view stage --stage-size 320x180 --out "$T/sv-orbit" \
     2>"$T/sv-orbit.err"
 differ "$T/sv/stage-000000.png" "$T/sv-orbit/stage-000000.png"    # --stage-view is honoured
-usage_error "stage view" "expected top|front|orbit" render --view stage --stage-view side
+usage_error "stage view" "expected top|front|orbit|camera" render --view stage --stage-view side
+
+echo "# s. --view preview|single: the windows' pictures, headless"
+expect "render the windows' pictures" "$VOLYM" render --pattern bars --view preview --view single \
+    --view stage --stage-view camera --stage-size 640x360 --frames 2 --out "$T/win" 2>"$T/win.err"
+files="preview-000000.png preview-000001.png single-000000.png single-000001.png stage-000000.png stage-000001.png wall-000000.png wall-000001.png"
+[ "$(ls "$T/win" | xargs)" = "$files" ] || fail "win holds '$(ls "$T/win" | xargs)', expected '$files'"
+for f in preview single stage; do size_is "$T/win/$f-000000.png" 640x360; done
+differ "$T/win/stage-000000.png" "$T/win/preview-000000.png"     # the picture in picture, the overlay
+# Single screen, 640x360: the 1920x1080 canvas fills the top-left 320x180, so
+# canvas pixel (x, y) is at (x / 6, y / 6): the centre of each colour bar.
+for k in 0 1 2 3 4 5 6; do
+    x=$(( (2 * k + 1) * 1920 / 14 ))
+    want=$(pixel "$T/win/wall-000000.png" "$x" 200)
+    got=$(pixel "$T/win/single-000000.png" $(( x / 6 )) 33 640)
+    [ "$want" = "$got" ] || fail "single screen: bar $k is '$got', the canvas's '$want'"
+done
+usage_error "no preview and single screen" "cannot go with --no-preview" run --no-preview --single-screen
+usage_error "unknown view" "expected camera, reference, stage, preview or single" render --view side
+expect "run --single-screen --headless" timeout -k 5 60 "$VOLYM" run --headless --single-screen \
+    --frames 3 2>"$T/single-headless.err"
+has "$T/single-headless.err" "there is no display, so nothing is shown"
+
+echo "# t. the preview window on a display: keys and mouse reach it, it shows the stage (Xvfb)"
+if command -v Xvfb >/dev/null && command -v xdotool >/dev/null && command -v xwd >/dev/null; then
+    Xvfb :88 -screen 0 1280x800x24 -nolisten tcp >"$T/xvfb88.log" 2>&1 &
+    xpid=$!
+    sleep 1.5
+    export DISPLAY=:88
+    SDL_VIDEODRIVER=x11 timeout -k 5 90 "$VOLYM" run --stage "$T/ok.json" --scene builtin:grid \
+        2>"$T/pv.err" &
+    vpid=$!
+    # wait_log TEXT: until volym has logged TEXT (at most 20 s).
+    wait_log() {
+        for _ in $(seq 200); do grep -qF -- "$1" "$T/pv.err" && return 0; sleep 0.1; done
+        fail "the preview never logged '$1'"; sed 's/^/    /' "$T/pv.err" >&2
+    }
+    wid=$(timeout 20 xdotool search --sync --name 'volym: preview' | head -1)
+    wait_log "Esc or q quits"
+    sleep 1
+    xdotool windowfocus --sync "$wid" key h t
+    wait_log "view: top"
+    has "$T/pv.err" "keys shown"
+    sleep 0.5
+    xwd -root -silent >"$T/pv.xwd"
+    xdotool mousemove --window "$wid" 300 300 mousedown 1 mousemove --window "$wid" 420 330 mouseup 1
+    wait_log "view: orbit, by the mouse"
+    xdotool key q
+    wait "$vpid" || fail "run with the preview did not quit cleanly on q"
+    kill "$xpid"
+    wait "$xpid" 2>/dev/null
+    unset DISPLAY
+    has "$T/pv.err" "preview: a 1280x720 window on display 0; h shows the keys"
+    has "$T/pv.err" "frames shown"
+    # The screen: the preview (stage-view background) with the key list in
+    # a box at its centre (its text colour there).
+    ffmpeg -loglevel error -i "$T/pv.xwd" -f rawvideo -pix_fmt rgb24 -y "$T/pv.rgb" ||
+        fail "cannot read the screenshot"
+    python3 - "$T/pv.rgb" <<'PY' || fail "the screenshot does not show the preview with its key list"
+import sys
+W, H = 1280, 800
+img = open(sys.argv[1], "rb").read()
+px = lambda x, y: tuple(img[(y * W + x) * 3:(y * W + x) * 3 + 3])
+window = [(x, y) for y in range(40, 760) for x in range(1280)]   # 1280x720, centred
+background = sum(px(x, y) == (0x12, 0x12, 0x18) for x, y in window[::7])
+assert background > len(window[::7]) // 4, background
+centre = [px(x, y) for y in range(330, 470) for x in range(440, 840)]
+bright = sum(min(p) > 200 for p in centre)
+assert bright > 200, bright
+PY
+else
+    echo "(no Xvfb, xdotool or xwd: skipped; scripts/install-deps.sh installs them)"
+fi
 
 if [ "$failures" -ne 0 ]; then
     echo "test_cli: $failures check(s) failed" >&2

@@ -129,7 +129,7 @@ static void *flood_thread(void *arg)
 int main(void)
 {
     vl_stage *stage = vl_stage_default();
-    vl_gl *gl = vl_gl_create(stage, true);
+    vl_gl *gl = vl_gl_create(stage, VL_GL_HEADLESS);
     vl_renderer_desc desc = { 0 };
     vl_renderer *r = gl ? vl_renderer_create(stage, &desc) : NULL;
     vl_scene *scene = vl_scene_create("builtin:grid", NULL);

@@ -663,7 +663,7 @@ int main(void)
     test_color_math();
     vl_stage *stage = vl_stage_default();
     wall_init(stage);
-    vl_gl *gl = vl_gl_create(stage, true);
+    vl_gl *gl = vl_gl_create(stage, VL_GL_HEADLESS);
     CHECK(gl != NULL);
     if (!gl)
         return check_result("frustum");

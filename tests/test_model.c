@@ -498,7 +498,7 @@ int main(void)
     snprintf(dir, sizeof(dir), "/tmp/volym-model-XXXXXX");
     CHECK(mkdtemp(dir) != NULL);
     vl_stage *stage = vl_stage_default();
-    vl_gl *gl = vl_gl_create(stage, true);
+    vl_gl *gl = vl_gl_create(stage, VL_GL_HEADLESS);
     CHECK(gl != NULL);
     if (!gl) {
         rmdir(dir);

@@ -498,7 +498,7 @@ static void check_camera(vl_renderer *r, const vl_stage *st, apriltag_detector_t
 
 static void check_renderer(const vl_stage *def, const vl_stage *two, apriltag_detector_t *td)
 {
-    vl_gl *gl = vl_gl_create(two, true);
+    vl_gl *gl = vl_gl_create(two, VL_GL_HEADLESS);
     CHECK(gl != NULL);
     if (!gl)
         return;

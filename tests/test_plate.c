@@ -351,7 +351,7 @@ static void test_illusion(vl_renderer *r)
 int main(void)
 {
     vl_stage *stage = vl_stage_default();
-    vl_gl *gl = vl_gl_create(stage, true);
+    vl_gl *gl = vl_gl_create(stage, VL_GL_HEADLESS);
     CHECK(gl != NULL);
     if (!gl)
         return check_result("plate");

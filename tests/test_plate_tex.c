@@ -533,7 +533,7 @@ int main(void)
 {
     av_log_set_level(AV_LOG_ERROR);     /* libswscale on yuvj formats */
     vl_stage *stage = vl_stage_default();
-    vl_gl *gl = vl_gl_create(stage, true);
+    vl_gl *gl = vl_gl_create(stage, VL_GL_HEADLESS);
     CHECK(gl != NULL);
     if (!gl)
         return check_result("plate-tex");

@@ -17,7 +17,7 @@
 int main(void)
 {
     vl_stage *stage = vl_stage_default();
-    vl_gl *gl = vl_gl_create(stage, true);
+    vl_gl *gl = vl_gl_create(stage, VL_GL_HEADLESS);
     CHECK(gl != NULL);
     if (!gl)
         return check_result("render");

@@ -8,6 +8,12 @@
  * few pixels of each. A negative control puts the corners of a frustum 15%
  * wider through the same check and must find no outline there; a moved
  * camera must move the corners.
+ *
+ * The observer: the default views' matrices are the ones the fixed views
+ * had before the observer could move (numbers from that code); zoom 2
+ * draws the wall twice as big; the over-the-shoulder view follows the
+ * camera. The camera's path shows in its colour at its newest end, dimmer
+ * at its oldest, and not at all without one.
  */
 #include "check.h"
 #include "render/render.h"
@@ -33,6 +39,32 @@ static long count_rgb(const uint8_t *img, unsigned rgb)
     for (long i = 0; i < (long)W * H; i++)
         n += is_rgb(img + i * 4, rgb);
     return n;
+}
+
+/* Within tol levels of rgb in each channel. */
+static bool near_rgb(const uint8_t *p, unsigned rgb, int tol)
+{
+    for (int c = 0; c < 3; c++)
+        if (abs(p[c] - (int)((rgb >> (16 - 8 * c)) & 0xff)) > tol)
+            return false;
+    return true;
+}
+
+/* Pixels near rgb within radius px of xy (the whole image: radius < 0). */
+static long count_near(const uint8_t *img, unsigned rgb, int tol, const double xy[2], int radius)
+{
+    long n = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            if ((radius < 0 || hypot(x + 0.5 - xy[0], y + 0.5 - xy[1]) <= radius) &&
+                near_rgb(img + ((size_t)y * W + x) * 4, rgb, tol))
+                n++;
+    return n;
+}
+
+static vl_stage_view_desc desc_of(const vl_camera *cam, enum vl_stage_view_kind view)
+{
+    return (vl_stage_view_desc){ .cam = cam, .observer = vl_stage_observer_default(view) };
 }
 
 /* Where cam, its frustum scaled by `scale`, projects a stage point (NDC);
@@ -133,7 +165,8 @@ static bool corners_in_image(const vl_stage *stage, const vl_camera *cam, double
                              enum vl_stage_view_kind view, double xy[4][2])
 {
     float vp[16];
-    vl_stage_view_matrix(stage, cam, view, W, H, vp);
+    vl_stage_observer obs = vl_stage_observer_default(view);
+    vl_stage_view_matrix(stage, cam, &obs, W, H, vp);
     bool ok = true;
     for (int k = 0; k < 4; k++) {
         double p[3];
@@ -144,7 +177,7 @@ static bool corners_in_image(const vl_stage *stage, const vl_camera *cam, double
     return ok;
 }
 
-static const char *view_names[] = { "top", "front", "orbit" };
+static const char *view_names[] = { "top", "front", "orbit", "camera" };
 
 /* The outline check for one camera and view; returns the worst distance
  * of a true corner, and *neg the nearest of the 15%-wider ones. */
@@ -153,7 +186,8 @@ static double check_corners(vl_renderer *r, const vl_stage *stage, const vl_came
 {
     double scale = 1.0 + stage->frustum.overscan;
     double xy[4][2], wrong[4][2];
-    vl_renderer_stage_view(r, cam, view, W, H, img);
+    vl_stage_view_desc d = desc_of(cam, view);
+    vl_renderer_stage_view(r, &d, W, H, img);
     CHECK(corners_in_image(stage, cam, scale, view, xy));
     CHECK(corners_in_image(stage, cam, scale * 1.15, view, wrong));
     double worst = 0;
@@ -171,10 +205,148 @@ static double check_corners(vl_renderer *r, const vl_stage *stage, const vl_came
     return worst;
 }
 
+/* The views' matrices for `cam` below at W x H, as the code before the
+ * observer (fixed TOP, FRONT and ORBIT views) computed them. */
+static const float before_observer[3][16] = {
+    { 0.231958777f, 0, 0, 0, 0, 0.412371129f, 0, 0, 0, 0, -0.454545438f, 0, 1.0301039e-16f,
+      -0.927835047f, 0.545454502f, 1 },
+    { 1.20628512f, 0, 0, 0, 0, 0.21913977f, 0.997689605f, 0.994765282f, 0, 2.13328099f,
+      -0.102486953f, -0.102186553f, 5.35698205e-16f, -3.15966558f, 3.28117537f, 3.47126484f },
+    { 1.05696619f, 0.567574859f, 0.40384382f, 0.402738631f, -0.581331432f, 1.03195429f,
+      0.734261513f, 0.732252061f, 0, 1.79216063f, -0.550696135f, -0.549189031f, 1.3079958f,
+      -4.56209898f, 7.50717688f, 7.68635845f },
+};
+
+/* The default observers frame the stage as the fixed views did. */
+static void check_defaults(const vl_stage *stage, const vl_camera *cam)
+{
+    for (int k = 0; k < 3; k++) {
+        vl_stage_observer obs = vl_stage_observer_default((enum vl_stage_view_kind)k);
+        float vp[16];
+        vl_stage_view_matrix(stage, cam, &obs, W, H, vp);
+        double worst = 0;
+        for (int i = 0; i < 16; i++)
+            worst = fmax(worst, fabs(vp[i] - before_observer[k][i]) /
+                                fmax(1.0, fabs(before_observer[k][i])));
+        printf("default %s observer: matrix within %.2g of the fixed view's\n", view_names[k], worst);
+        CHECK(worst < 1e-5);
+    }
+    vl_stage_observer orbit = vl_stage_observer_default(VL_STAGE_VIEW_ORBIT);
+    CHECK(orbit.zoom == 1);
+    CHECK_NEAR(orbit.yaw_deg, -28.81, 0.01);
+    CHECK_NEAR(orbit.pitch_deg, 33.32, 0.01);
+}
+
+/* The width and height (pixels) of the box around the section's corners
+ * in the image of observer obs. */
+static void wall_size(const vl_stage *stage, const vl_camera *cam, const vl_stage_observer *obs,
+                      double size[2])
+{
+    const vl_section *s = &stage->sections[0];
+    double lo[2] = { INFINITY, INFINITY }, hi[2] = { -INFINITY, -INFINITY };
+    float vp[16];
+    vl_stage_view_matrix(stage, cam, obs, W, H, vp);
+    for (int k = 0; k < 4; k++) {
+        double p[3], xy[2];
+        vl_section_pixel_to_stage(s, k & 1 ? vl_section_width_px(s) : 0,
+                                  k & 2 ? vl_section_height_px(s) : 0, p);
+        to_image(vp, p, xy);
+        for (int j = 0; j < 2; j++) {
+            lo[j] = fmin(lo[j], xy[j]);
+            hi[j] = fmax(hi[j], xy[j]);
+        }
+    }
+    size[0] = hi[0] - lo[0];
+    size[1] = hi[1] - lo[1];
+}
+
+/* Zoom 2 draws the wall twice as big: exactly where only the field of view
+ * narrows (TOP's orthographic box, CAMERA's angle), about where the
+ * observer comes closer (the wall is not at the middle it comes to). */
+static void check_zoom(const vl_stage *stage, const vl_camera *cam)
+{
+    for (int k = 0; k < 4; k++) {
+        vl_stage_observer obs = vl_stage_observer_default((enum vl_stage_view_kind)k);
+        double one[2], two[2];
+        wall_size(stage, cam, &obs, one);
+        obs.zoom = 2;
+        wall_size(stage, cam, &obs, two);
+        double ratio = (two[0] + two[1]) / (one[0] + one[1]);
+        printf("%s: the wall %.0f x %.0f px, at zoom 2 %.0f x %.0f px (x %.3f)\n", view_names[k],
+               one[0], one[1], two[0], two[1], ratio);
+        if (k == VL_STAGE_VIEW_TOP || k == VL_STAGE_VIEW_CAMERA)
+            CHECK_NEAR(ratio, 2.0, 0.01);
+        else
+            CHECK(ratio > 1.6 && ratio < 2.5);
+    }
+}
+
+/* Over the shoulder: the matrix moves with the camera, and the point 5 m
+ * ahead of the camera stays in the middle of the image. */
+static void check_follow(const vl_stage *stage, const vl_camera *a, const vl_camera *b)
+{
+    vl_stage_observer obs = vl_stage_observer_default(VL_STAGE_VIEW_CAMERA);
+    float vp[2][16];
+    double diff = 0;
+    for (int c = 0; c < 2; c++) {
+        const vl_camera *cam = c ? b : a;
+        vl_stage_view_matrix(stage, cam, &obs, W, H, vp[c]);
+        vl_basis f = vl_basis_from_ptr(cam->pose.pan_deg, cam->pose.tilt_deg, cam->pose.roll_deg);
+        double p[3], xy[2];
+        for (int j = 0; j < 3; j++)
+            p[j] = cam->pose.pos[j] + 5 * f.forward[j];
+        to_image(vp[c], p, xy);
+        printf("camera view of camera %d: 5 m ahead of it at (%.1f, %.1f)\n", c + 1, xy[0], xy[1]);
+        CHECK(fabs(xy[0] - W / 2.0) < W / 20.0 && fabs(xy[1] - H / 2.0) < H / 10.0);
+    }
+    for (int i = 0; i < 16; i++)
+        diff = fmax(diff, fabs(vp[0][i] - vp[1][i]));
+    CHECK(diff > 0.05);
+}
+
+/* A path in front of the wall, newest last, ending away from the camera
+ * body (which would hide its end): its colour near the newest point, its
+ * dimmest near the oldest; none of either without the path. */
+static void check_path(vl_renderer *r, const vl_stage *stage, const vl_camera *cam, uint8_t *img)
+{
+    double path[8][3];
+    for (int i = 0; i < 8; i++) {
+        double t = i / 7.0;
+        path[i][0] = -2.0 + 1.0 * t;
+        path[i][1] = 1.0 + 1.0 * t + 0.3 * sin(t * M_PI);
+        path[i][2] = 0.6 + 0.4 * t;
+    }
+    vl_stage_view_desc d = desc_of(cam, VL_STAGE_VIEW_ORBIT);
+    float vp[16];
+    double newest[2], oldest[2];
+    vl_stage_view_matrix(stage, cam, &d.observer, W, H, vp);
+    to_image(vp, path[7], newest);
+    to_image(vp, path[0], oldest);
+    /* The oldest end's colour, PATH at 0.3 of its brightness. */
+    const unsigned dim = 0x133a4d;
+    long with[2], without[2];
+    for (int pass = 0; pass < 2; pass++) {
+        d.path = pass ? NULL : (const double(*)[3])path;
+        d.n_path = pass ? 0 : 8;
+        vl_renderer_stage_view(r, &d, W, H, img);
+        long *n = pass ? without : with;
+        n[0] = count_near(img, VL_STAGE_VIEW_PATH, 6, newest, pass ? -1 : 4);
+        n[1] = count_near(img, dim, 6, oldest, pass ? 20 : 4);
+    }
+    printf("path: newest end at (%.0f, %.0f): %ld pixels of its colour within 4 px; oldest at "
+           "(%.0f, %.0f): %ld of its dimmest; no path: %ld of the colour in the image, %ld of "
+           "the dimmest near the oldest\n", newest[0], newest[1], with[0], oldest[0], oldest[1],
+           with[1], without[0], without[1]);
+    CHECK(with[0] > 0);
+    CHECK(with[1] > 0);
+    CHECK(without[0] == 0);
+    CHECK(without[1] == 0);
+}
+
 int main(void)
 {
     vl_stage *stage = vl_stage_default();
-    vl_gl *gl = vl_gl_create(stage, true);
+    vl_gl *gl = vl_gl_create(stage, VL_GL_HEADLESS);
     CHECK(gl != NULL);
     if (!gl)
         return check_result("stage-view");
@@ -191,13 +363,15 @@ int main(void)
     /* Not empty: from above, the floor grid, the wall's edge and the camera
      * body; from the front, the wall's canvas at the middle of every panel
      * (the camera body and outline may hide a few). */
-    vl_renderer_stage_view(r, &cam, VL_STAGE_VIEW_TOP, W, H, img);
+    vl_stage_view_desc top = desc_of(&cam, VL_STAGE_VIEW_TOP);
+    vl_stage_view_desc front = desc_of(&cam, VL_STAGE_VIEW_FRONT);
+    vl_renderer_stage_view(r, &top, W, H, img);
     long grid_top = count_rgb(img, VL_STAGE_VIEW_GRID), edge_top = count_rgb(img, VL_STAGE_VIEW_EDGE);
     long body_top = count_rgb(img, VL_STAGE_VIEW_BODY);
-    vl_renderer_stage_view(r, &cam, VL_STAGE_VIEW_FRONT, W, H, img);
+    vl_renderer_stage_view(r, &front, W, H, img);
     long grid_front = count_rgb(img, VL_STAGE_VIEW_GRID), bg = count_rgb(img, VL_STAGE_VIEW_BACKGROUND);
     float vp[16];
-    vl_stage_view_matrix(stage, &cam, VL_STAGE_VIEW_FRONT, W, H, vp);
+    vl_stage_view_matrix(stage, &cam, &front.observer, W, H, vp);
     const vl_section *s = &stage->sections[0];
     int panels = 0, on_wall = 0;
     for (int row = 0; row < s->rows; row++)
@@ -226,6 +400,11 @@ int main(void)
            cam.pose.pos[2], cam.pose.pan_deg);
     check_corners(r, stage, &cam, VL_STAGE_VIEW_ORBIT, img, &neg);
     check_corners(r, stage, &cam, VL_STAGE_VIEW_FRONT, img, &neg);
+    check_corners(r, stage, &cam, VL_STAGE_VIEW_CAMERA, img, &neg);
+
+    check_defaults(stage, &cam);
+    check_zoom(stage, &cam);
+    check_path(r, stage, &cam, img);
 
     /* A moved camera moves the outline: at its new corners, gone from the
      * old ones. The stage view frames the camera too, so the old corners
@@ -235,10 +414,12 @@ int main(void)
     vl_renderer_frame(r, scene, &cam2, 0);
     printf("camera moved to (%.1f, %.1f, %.2f) pan %.0f tilt %.0f:\n", cam2.pose.pos[0],
            cam2.pose.pos[1], cam2.pose.pos[2], cam2.pose.pan_deg, cam2.pose.tilt_deg);
+    check_corners(r, stage, &cam2, VL_STAGE_VIEW_CAMERA, moved, &neg);
+    check_follow(stage, &cam, &cam2);
     check_corners(r, stage, &cam2, VL_STAGE_VIEW_FRONT, moved, &neg);
     {
         float vp2[16];
-        vl_stage_view_matrix(stage, &cam2, VL_STAGE_VIEW_FRONT, W, H, vp2);
+        vl_stage_view_matrix(stage, &cam2, &front.observer, W, H, vp2);
         double scale = 1.0 + stage->frustum.overscan, nearest = INFINITY;
         for (int k = 0; k < 4; k++) {
             double p[3], xy[2];

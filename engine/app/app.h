@@ -42,13 +42,15 @@ typedef struct vl_opts {
     const char *take;           /* render: poses from this take file */
     int frames;                 /* 0: run until closed (run) */
     const char *out_dir;        /* a folder for PNGs, or a .mkv/.mp4/.mov file */
-    bool view_camera, view_reference, view_stage;
+    bool view_camera, view_reference, view_stage, view_preview, view_single;
     int camera_w, camera_h;
-    int stage_w, stage_h;       /* --view stage: the stage view's size */
+    int stage_w, stage_h;       /* --view stage|preview|single: the picture's size */
     int stage_view;             /* --stage-view: enum vl_stage_view_kind */
     int inner_w, inner_h;       /* 0: from the camera size and overscan */
     int pattern;                /* --pattern: enum vl_pattern_kind; -1: none */
     bool headless;
+    bool no_preview;            /* run: LED output windows only */
+    bool single_screen;         /* run: one window, canvas + camera + stage views */
     bool quiet, verbose;
 } vl_opts;
 

@@ -57,7 +57,7 @@ int vl_bench_main(const vl_opts *o)
 {
     int frames = o->frames ? o->frames : 60;
     vl_stage *stage = vl_bench_stage();
-    vl_gl *gl = vl_gl_create(stage, true);
+    vl_gl *gl = vl_gl_create(stage, VL_GL_HEADLESS);
     vl_renderer *r = NULL;
     vl_scene *grid = NULL, *fell = NULL;
     int ret = 1;

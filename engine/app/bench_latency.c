@@ -59,7 +59,7 @@ int vl_bench_latency(const vl_opts *o)
     if (!stage)
         return 1;
     stage->rate = (vl_rational){ 50, 1 };
-    vl_gl *gl = vl_gl_create(stage, true);
+    vl_gl *gl = vl_gl_create(stage, VL_GL_HEADLESS);
     vl_renderer_desc desc = { .inner_width = o->inner_w, .inner_height = o->inner_h };
     vl_renderer *r = gl ? vl_renderer_create(stage, &desc) : NULL;
     vl_scene *scene = vl_scene_create("builtin:grid", NULL);

@@ -61,7 +61,7 @@ int vl_bench_plate(const vl_opts *o)
     }
     int frames = o->frames ? o->frames : 100;
     vl_stage *stage = vl_bench_stage();
-    vl_gl *gl = vl_gl_create(stage, true);
+    vl_gl *gl = vl_gl_create(stage, VL_GL_HEADLESS);
     vl_renderer *r = gl ? vl_renderer_create(stage, NULL) : NULL;
     int ret = 1;
     if (r) {

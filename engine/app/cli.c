@@ -50,10 +50,10 @@ static const opt_def opt_table[] = {
     { "frames", OPT_INT, OFF(frames), 1, 1e8, "N", "frames to render (render: default 1; run: until closed)" },
     { "out", OPT_STRING, OFF(out_dir), 0, 0, "DIR|FILE.mkv|FILE.mp4", "render: PNGs into DIR (default volym-out), or a video file: every picture a stream, timecode in the container" },
     { "codec", OPT_CHOICE, OFF(codec), 0, 0, "ffv1|h264", "render --out FILE: FFV1 lossless (default for .mkv) or H.264 (default for .mp4)" },
-    { "view", OPT_VIEW, 0, 0, 0, "camera|reference|stage", "render (repeatable): also write what the camera films / the scene straight from the camera / the volume seen from outside with the camera, its frustum and the inner frustum's border on the wall (stage-NNNNNN.png)" },
+    { "view", OPT_VIEW, 0, 0, 0, "camera|reference|stage|preview|single", "render (repeatable): also write what the camera films / the scene straight from the camera / the volume seen from outside with the camera, its frustum, its recent path and the inner frustum's border on the wall (stage-NNNNNN.png) / the preview window's picture (preview-) / the single-screen window's (single-)" },
     { "camera-size", OPT_SIZE, OFF(camera_w), 16, 8192, "WxH", "camera image size (default 1920x1080)" },
-    { "stage-size", OPT_SIZE, OFF(stage_w), 16, 8192, "WxH", "--view stage: image size (default 1280x720)" },
-    { "stage-view", OPT_CHOICE, OFF(stage_view), 0, 0, "top|front|orbit", "--view stage: from above (orthographic), from behind the camera area, or from above and behind at 3/4 (default)" },
+    { "stage-size", OPT_SIZE, OFF(stage_w), 16, 8192, "WxH", "--view stage|preview|single: image size (default 1280x720)" },
+    { "stage-view", OPT_CHOICE, OFF(stage_view), 0, 0, "top|front|orbit|camera", "the stage view's observer (also where the preview window starts): from above (orthographic), from behind the camera area, from above and behind at 3/4 (default), or over the tracked camera's shoulder" },
     { "pattern", OPT_CHOICE, OFF(pattern), 0, 0, "grid|crosshair|bars|apriltag", "run, render: a calibration test pattern on every output instead of the scene (render --pattern apriltag also writes the markers' stage positions, markers.json)" },
     { "inner-size", OPT_SIZE, OFF(inner_w), 16, 8192, "WxH", "inner frustum render size (default: camera size x (1 + overscan))" },
     { "stats", OPT_STRING, OFF(stats_path), 0, 0, "FILE", "run: one JSON line a frame (timing, timecode, pose age) into FILE" },
@@ -63,6 +63,8 @@ static const opt_def opt_table[] = {
     { "clock-offset", OPT_DOUBLE, OFF(clock_offset_ms), -1000, 1000, "MS", "--clock tracker: start frames MS after the tracker's packets (default 0)" },
     { "control", OPT_STRING, OFF(control), 0, 0, "[ADDR:]PORT", "run: OSC control on 127.0.0.1:PORT (ADDR 0.0.0.0 for other machines); see README \"OSC control\"" },
     { "headless", OPT_FLAG, OFF(headless), 0, 0, NULL, "run: no windows, even with a display" },
+    { "no-preview", OPT_FLAG, OFF(no_preview), 0, 0, NULL, "run: no preview window beside the LED outputs" },
+    { "single-screen", OPT_FLAG, OFF(single_screen), 0, 0, NULL, "run: one window with the wall canvas, the camera view and the stage view side by side, and no LED output windows (a laptop with no LED wall)" },
     { "quiet", OPT_FLAG, OFF(quiet), 0, 0, NULL, "only warnings and errors" },
     { "verbose", OPT_FLAG, OFF(verbose), 0, 0, NULL, "debug messages" },
 };
@@ -206,8 +208,13 @@ static bool set_option(vl_opts *opts, const opt_def *o, const char *arg)
             opts->view_reference = true;
         } else if (!strcmp(arg, "stage")) {
             opts->view_stage = true;
+        } else if (!strcmp(arg, "preview")) {
+            opts->view_preview = true;
+        } else if (!strcmp(arg, "single")) {
+            opts->view_single = true;
         } else {
-            fprintf(stderr, "volym: --view: expected camera, reference or stage, got '%s'\n", arg);
+            fprintf(stderr, "volym: --view: expected camera, reference, stage, preview or single, "
+                    "got '%s'\n", arg);
             return false;
         }
         return true;
@@ -307,8 +314,12 @@ int vl_opts_parse(vl_opts *opts, int argc, char **argv)
     /* --pattern's choices are the pattern names in enum order. */
     _Static_assert(VL_PATTERN_GRID == 0 && VL_PATTERN_CROSSHAIR == 1 && VL_PATTERN_BARS == 2 &&
                    VL_PATTERN_APRILTAG == 3 && VL_PATTERN_N == 4, "--pattern's choices");
-    _Static_assert(VL_STAGE_VIEW_TOP == 0 && VL_STAGE_VIEW_FRONT == 1 && VL_STAGE_VIEW_ORBIT == 2,
-                   "--stage-view's choices");
+    _Static_assert(VL_STAGE_VIEW_TOP == 0 && VL_STAGE_VIEW_FRONT == 1 && VL_STAGE_VIEW_ORBIT == 2 &&
+                   VL_STAGE_VIEW_CAMERA == 3, "--stage-view's choices");
+    if (opts->no_preview && opts->single_screen) {
+        fprintf(stderr, "volym: --single-screen is a preview window: it cannot go with --no-preview\n");
+        return -1;
+    }
     if (opts->pattern >= 0 && opts->mode != VL_MODE_RUN && opts->mode != VL_MODE_RENDER) {
         fprintf(stderr, "volym: --pattern works with run and render\n");
         return -1;

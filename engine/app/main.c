@@ -87,6 +87,21 @@ static void wait_first_sample(session *s, const vl_opts *o)
         VL_WARN(LOG, "no tracking sample within 5 s: using the fixed pose");
 }
 
+/* render --view preview|single: what the overlay says of frame n. */
+static void render_overlay(session *s, const vl_camera *cam, vl_timecode tc0, int n)
+{
+    char tc[16];
+    vl_timecode_format(vl_timecode_at(s->stage->rate, tc0, n), tc);
+    const vl_pose *p = &cam->pose;
+    snprintf(s->preview.overlay, sizeof(s->preview.overlay),
+             "frame %d, timecode %s\n"
+             "camera at %.2f, %.2f, %.2f m, pan %.1f, tilt %.1f, fov %.0f\n"
+             "overscan %.0f %%\n"
+             "view: %s",
+             n, tc, p->pos[0], p->pos[1], p->pos[2], p->pan_deg, p->tilt_deg, cam->fov_h_deg,
+             vl_renderer_frustum(s->renderer)->overscan * 100, preview_view_name(&s->preview));
+}
+
 /* Offline: frame n shows scene time n / rate, whatever the render speed. */
 static int render_main(vl_opts *o, bool announce)
 {
@@ -99,7 +114,7 @@ static int render_main(vl_opts *o, bool announce)
     bool video = is_video_path(o->out_dir);
     bool progress = isatty(STDERR_FILENO) && !o->quiet;
     vl_timecode tc0;
-    if ((!video && !make_dir(o->out_dir)) || !session_open(&s, o, true))
+    if ((!video && !make_dir(o->out_dir)) || !session_open(&s, o, VL_GL_HEADLESS))
         goto done;
     if (s.samples)
         wait_first_sample(&s, o);
@@ -111,6 +126,9 @@ static int render_main(vl_opts *o, bool announce)
     for (int n = 0; n < o->frames; n++) {
         double t_sec = vl_frame_time_ns(s.stage->rate, n) / 1e9;
         vl_camera cam = frame_camera(&s, o, n, vl_now_ns());
+        preview_add_position(&s.preview, cam.pose.pos);
+        if (o->view_preview || o->view_single)
+            render_overlay(&s, &cam, tc0, n);
         s.plate_pos = n;
         update_plate(&s, 10 * VL_NS_PER_SEC);      /* offline: every frame exact */
         vl_renderer_frame(s.renderer, s.scene, &cam, t_sec);
@@ -153,7 +171,12 @@ static int run_main(const vl_opts *o, bool headless)
     int ret = 1;
     vl_stats *stats = NULL;
     unsigned *textures = NULL;
-    if (!session_open(&s, o, headless))
+    enum vl_gl_windows windows = headless ? VL_GL_HEADLESS : o->single_screen ? VL_GL_SINGLE :
+                                 o->no_preview ? VL_GL_OUTPUTS : VL_GL_PREVIEW;
+    enum vl_window_layout layout = o->single_screen ? VL_LAYOUT_SINGLE : VL_LAYOUT_PREVIEW;
+    if (headless && o->single_screen)
+        VL_WARN(LOG, "--single-screen: there is no display, so nothing is shown");
+    if (!session_open(&s, o, windows))
         goto done;
     vl_rational rate = s.stage->rate;
     VL_INFO(LOG, "running %s%s%s on %s at %lld/%lld fps%s; Esc or q quits",
@@ -181,7 +204,8 @@ static int run_main(const vl_opts *o, bool headless)
     frame_clock clock;
     if (!clock_open(&clock, &s, o, headless))
         goto done;
-    int64_t t0 = clock.t0, deadline = t0, n = 0, shown = 0, dropped = 0;
+    int64_t t0 = clock.t0, deadline = t0, n = 0, shown = 0, dropped = 0, late = 0;
+    double frame_ms = 0;
     for (; !o->frames || shown < o->frames; shown++) {
         int64_t next = shown ? clock_next(&clock, n, deadline, &deadline) : 0;
         vl_frame_record rec = { .frame = next, .dropped = shown ? next - n - 1 : 0,
@@ -212,12 +236,25 @@ static int run_main(const vl_opts *o, bool headless)
         plate_opener_poll(&s, o);
         double t_sec = vl_frame_time_ns(rate, n) / 1e9;
         vl_camera cam = frame_camera(&s, o, n, deadline);
+        preview_add_position(&s.preview, cam.pose.pos);
         update_plate(&s, vl_frame_period_ns(rate) / 4);
         vl_renderer_frame(s.renderer, s.scene, &cam, t_sec);
         vl_renderer_finish(s.renderer);
         int64_t end = vl_now_ns();
-        bool open = vl_gl_present(s.gl, textures, s.stage->n_outputs);
+        vl_gl_present(s.gl, textures, s.stage->n_outputs);    /* the LED outputs first */
         int64_t presented = vl_now_ns();
+        int win_w, win_h;
+        if (vl_gl_begin_window(s.gl, &win_w, &win_h)) {
+            preview_overlay(&s.preview, &s, o, &rec, frame_ms, shown, dropped, late);
+            vl_window_view view = preview_view(&s.preview, layout, &cam);
+            vl_renderer_draw_window(s.renderer, &view, 0, win_w, win_h);
+            vl_gl_end_window(s.gl);
+            if (o->single_screen)
+                presented = vl_now_ns();    /* its swap is the one that waits */
+        }
+        vl_input input;
+        vl_gl_poll(s.gl, &input);
+        preview_input(&s.preview, &input);
         clock_presented(&clock, presented, n);
         rec.target_ns = deadline - t0;
         rec.start_ns = start - t0;
@@ -225,8 +262,10 @@ static int run_main(const vl_opts *o, bool headless)
         rec.present_ns = presented - t0;
         rec.late = end > deadline + (clock.source == VL_CLOCK_TRACKER ?
                                      (int64_t)vl_phase_lock_period_ns(&clock.lock) : clock.period);
+        late += rec.late;
+        frame_ms = (end - start) / 1e6;
         vl_stats_frame(stats, &rec);
-        if (!open)
+        if (input.quit)
             break;
     }
     VL_INFO(LOG, "%lld frames shown, %lld dropped to keep time", (long long)shown,

@@ -1,6 +1,6 @@
 /*
  * What `render` writes: each frame's pictures (the canvases, then the
- * camera, reference and stage views) as PNGs in the --out folder or as
+ * camera, reference and stage views and the windows' pictures) as PNGs in the --out folder or as
  * streams of the --out video file, and the AprilTag markers beside them.
  */
 #include "session.h"
@@ -45,9 +45,19 @@ bool write_frame(session *s, const vl_opts *o, const vl_camera *cam, double t_se
         if (!put_picture(s, o, k++, "reference", cam->width, cam->height, n))
             return false;
     }
+    vl_window_view win = preview_view(&s->preview, VL_LAYOUT_PREVIEW, cam);
     if (o->view_stage) {
-        vl_renderer_stage_view(s->renderer, cam, o->stage_view, o->stage_w, o->stage_h, s->pixels);
+        vl_renderer_stage_view(s->renderer, &win.stage, o->stage_w, o->stage_h, s->pixels);
         if (!put_picture(s, o, k++, "stage", o->stage_w, o->stage_h, n))
+            return false;
+    }
+    static const char *const names[] = { "preview", "single" };
+    for (int layout = VL_LAYOUT_PREVIEW; layout <= VL_LAYOUT_SINGLE; layout++) {
+        if (!(layout == VL_LAYOUT_PREVIEW ? o->view_preview : o->view_single))
+            continue;
+        win.layout = (enum vl_window_layout)layout;
+        vl_renderer_window_view(s->renderer, &win, o->stage_w, o->stage_h, s->pixels);
+        if (!put_picture(s, o, k++, names[layout], o->stage_w, o->stage_h, n))
             return false;
     }
     return true;
@@ -63,7 +73,7 @@ bool is_video_path(const char *path)
 bool open_encoder(session *s, const vl_opts *o, vl_timecode start)
 {
     static const char *const codec_names[] = { "ffv1", "h264" };
-    vl_encode_stream *streams = vl_xcalloc(s->stage->n_outputs + 3, sizeof(*streams));
+    vl_encode_stream *streams = vl_xcalloc(s->stage->n_outputs + 5, sizeof(*streams));
     int n = 0;
     for (int i = 0; i < s->stage->n_outputs; i++)
         streams[n++] = (vl_encode_stream){ s->stage->outputs[i].name, s->stage->outputs[i].width,
@@ -74,6 +84,10 @@ bool open_encoder(session *s, const vl_opts *o, vl_timecode start)
         streams[n++] = (vl_encode_stream){ "reference", o->camera_w, o->camera_h };
     if (o->view_stage)
         streams[n++] = (vl_encode_stream){ "stage", o->stage_w, o->stage_h };
+    if (o->view_preview)
+        streams[n++] = (vl_encode_stream){ "preview", o->stage_w, o->stage_h };
+    if (o->view_single)
+        streams[n++] = (vl_encode_stream){ "single", o->stage_w, o->stage_h };
     s->encoder = vl_encoder_open(o->out_dir, o->codec >= 0 ? codec_names[o->codec] : NULL,
                                  s->stage->rate, start, streams, n);
     free(streams);

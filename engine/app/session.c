@@ -33,6 +33,7 @@ void session_close(session *s)
     vl_gl_destroy(s->gl);
     vl_stage_free(s->stage);
     free(s->pixels);
+    preview_free(&s->preview);
 }
 
 /* The stage's trackers and the command line's, each listening on its own
@@ -222,7 +223,7 @@ static void show_pattern(session *s, const vl_opts *o)
     VL_INFO(LOG, "showing the %s test pattern", vl_pattern_names[o->pattern]);
 }
 
-bool session_open(session *s, const vl_opts *o, bool headless)
+bool session_open(session *s, const vl_opts *o, enum vl_gl_windows windows)
 {
     *s = (session){ 0 };
     s->stage = o->stage_path ? vl_stage_load(o->stage_path) : vl_stage_default();
@@ -230,7 +231,8 @@ bool session_open(session *s, const vl_opts *o, bool headless)
         return false;
     if (o->take && !(s->take = vl_take_load(o->take)))
         return false;
-    s->gl = vl_gl_create(s->stage, headless);
+    preview_init(&s->preview, s->stage->rate, (enum vl_stage_view_kind)o->stage_view);
+    s->gl = vl_gl_create(s->stage, windows);
     if (!s->gl)
         return false;
     if (!open_scene(s, o))
@@ -246,7 +248,8 @@ bool session_open(session *s, const vl_opts *o, bool headless)
     if (!open_trackers(s, o))
         return false;
     size_t most = (size_t)o->camera_w * o->camera_h;
-    if (o->view_stage && (size_t)o->stage_w * o->stage_h > most)
+    if ((o->view_stage || o->view_preview || o->view_single) &&
+        (size_t)o->stage_w * o->stage_h > most)
         most = (size_t)o->stage_w * o->stage_h;
     for (int i = 0; i < s->stage->n_outputs; i++) {
         size_t n = (size_t)s->stage->outputs[i].width * s->stage->outputs[i].height;

@@ -17,6 +17,19 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+/* The preview and single-screen windows' state (preview.c). */
+typedef struct preview {
+    vl_stage_observer observer;
+    bool help;                  /* the key list is shown */
+    double (*path)[3];          /* the camera's recent positions: a ring */
+    double (*path_ordered)[3];  /* the same, oldest first, for the renderer */
+    int path_cap, path_n, path_head;
+    int64_t then_ns, shown_then;    /* the overlay's rates, over about a second */
+    uint64_t samples_then;
+    double fps, tracker_hz;
+    char overlay[1024];
+} preview;
+
 /* Everything a running volym holds; freed by session_close. */
 typedef struct session {
     vl_stage *stage;
@@ -47,15 +60,16 @@ typedef struct session {
     vl_control *control;
     vl_encoder *encoder;        /* render --out FILE.mkv|mp4 */
     uint8_t *pixels;            /* readback buffer, big enough for any picture */
+    preview preview;            /* the stage views' observer and the camera's path */
 } session;
 
 /* ---- session.c ------------------------------------------------------------ */
 
-/* Open what o asks for into *s (zeroed first): stage, take, GL (headless or
- * windows), scene, renderer, test pattern, plate, trackers and the readback
+/* Open what o asks for into *s (zeroed first): stage, take, GL with the
+ * windows asked for, scene, renderer, test pattern, plate, trackers and the readback
  * buffer. false when one of them fails (already reported); close s even
  * then. */
-bool session_open(session *s, const vl_opts *o, bool headless);
+bool session_open(session *s, const vl_opts *o, enum vl_gl_windows windows);
 
 /* Free everything s holds, half-opened too; waits for a plate still opening. */
 void session_close(session *s);
@@ -92,6 +106,30 @@ vl_timecode timecode_from_sample(const vl_sample *smp, vl_rational rate, int64_t
  * false (reported) when --timecode is not a label at the stage rate. */
 bool start_timecode(session *s, const vl_opts *o, vl_timecode *tc);
 
+/* ---- preview.c: what the preview and single-screen windows show ---------- */
+
+/* The observer starts at `kind`'s default; the path keeps about 10 s of
+ * frames at `rate`. */
+void preview_init(preview *p, vl_rational rate, enum vl_stage_view_kind kind);
+void preview_free(preview *p);
+
+/* The camera's position this frame, for its path. */
+void preview_add_position(preview *p, const double pos[3]);
+
+/* Keys, mouse drags and the wheel from the window (see help_text). */
+void preview_input(preview *p, const vl_input *in);
+
+/* What a window (or render --view preview|single) draws this frame. */
+vl_window_view preview_view(preview *p, enum vl_window_layout layout, const vl_camera *cam);
+
+/* "top", "front", "orbit" or "from camera". */
+const char *preview_view_name(const preview *p);
+
+/* The overlay's text for a frame of run: rates, frame time, timecode,
+ * clock, the tracker, the error counters, the view. */
+void preview_overlay(preview *p, session *s, const vl_opts *o, const vl_frame_record *rec,
+                     double frame_ms, int64_t shown, int64_t dropped, int64_t late);
+
 /* ---- control_apply.c ------------------------------------------------------ */
 
 /* One command, at a frame boundary (stats queries are the caller's). */
@@ -103,8 +141,8 @@ void answer_stats(session *s, vl_stats *stats, vl_control_cmd *cmd,
 
 /* ---- render_out.c: what `render` writes ----------------------------------- */
 
-/* Frame n's pictures (the canvases, then the camera and reference views
- * asked for) through s->pixels, into the --out folder or video file. false
+/* Frame n's pictures (the canvases, then the camera, reference and stage
+ * views and the windows' pictures asked for) through s->pixels, into the --out folder or video file. false
  * when one cannot be written (already reported). */
 bool write_frame(session *s, const vl_opts *o, const vl_camera *cam, double t_sec, int n);
 

@@ -9,8 +9,11 @@
 
 struct vl_gl {
     bool headless;
-    SDL_Window **windows;       /* one per output; headless: one hidden 16x16 */
+    SDL_Window **windows;       /* one per output shown, then the preview; headless: one
+                                 * hidden 16x16 */
     int n_windows;
+    int n_outputs;              /* how many of them show outputs */
+    SDL_Window *preview;        /* the preview or single-screen window (the last); NULL none */
     SDL_GLContext ctx;
     GLuint blit_prog, vao;
 };
@@ -132,6 +135,18 @@ GLuint vl_gl_empty_vao(void)
     return vao;
 }
 
+/* A window bigger than the desktop still opens, scaled down to 90 % of it. */
+static void fit_desktop(int display, bool fullscreen, int *w, int *h)
+{
+    SDL_DisplayMode mode;
+    if (fullscreen || SDL_GetDesktopDisplayMode(display, &mode) != 0 ||
+        (*w <= mode.w && *h <= mode.h))
+        return;
+    double s = SDL_min(0.9 * mode.w / *w, 0.9 * mode.h / *h);
+    *w = (int)(*w * s);
+    *h = (int)(*h * s);
+}
+
 static SDL_Window *open_window(const vl_output *o, bool headless)
 {
     Uint32 flags = SDL_WINDOW_OPENGL;
@@ -147,14 +162,7 @@ static SDL_Window *open_window(const vl_output *o, bool headless)
         x = y = SDL_WINDOWPOS_CENTERED_DISPLAY(display);
         w = o->width;
         h = o->height;
-        SDL_DisplayMode mode;
-        if (!o->fullscreen && SDL_GetDesktopDisplayMode(display, &mode) == 0 &&
-            (w > mode.w || h > mode.h)) {
-            /* A canvas bigger than the desktop still opens, scaled down. */
-            double s = SDL_min(0.9 * mode.w / w, 0.9 * mode.h / h);
-            w = (int)(w * s);
-            h = (int)(h * s);
-        }
+        fit_desktop(display, o->fullscreen, &w, &h);
         flags |= SDL_WINDOW_RESIZABLE;
         if (o->fullscreen)
             flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
@@ -170,8 +178,42 @@ static SDL_Window *open_window(const vl_output *o, bool headless)
     return win;
 }
 
-vl_gl *vl_gl_create(const vl_stage *stage, bool headless)
+/* Whether a fullscreen output covers display d. */
+static bool covered(const vl_stage *stage, int d)
 {
+    for (int i = 0; i < stage->n_outputs; i++)
+        if (stage->outputs[i].fullscreen && stage->outputs[i].display == d)
+            return true;
+    return false;
+}
+
+/* The preview or single-screen window: on the first display no fullscreen
+ * output covers (else the first), 1280x720 (single 1600x900) or 90 % of
+ * the desktop, whichever is smaller. */
+static SDL_Window *open_preview(const vl_stage *stage, bool single)
+{
+    int display = 0, n = SDL_GetNumVideoDisplays();
+    while (!single && display < n && covered(stage, display))
+        display++;
+    display = display < n ? display : 0;
+    int w = single ? 1600 : 1280, h = single ? 900 : 720;
+    fit_desktop(display, false, &w, &h);
+    const char *title = single ? "volym: single screen" : "volym: preview";
+    int at = SDL_WINDOWPOS_CENTERED_DISPLAY(display);
+    SDL_Window *win = SDL_CreateWindow(title, at, at, w, h,
+                                       SDL_WINDOW_OPENGL | SDL_WINDOW_RESIZABLE);
+    if (!win)
+        VL_ERR(LOG, "cannot open the %s window: %s", single ? "single-screen" : "preview",
+               SDL_GetError());
+    else
+        VL_INFO(LOG, "%s: a %dx%d window on display %d; h shows the keys",
+                single ? "single screen" : "preview", w, h, display);
+    return win;
+}
+
+vl_gl *vl_gl_create(const vl_stage *stage, enum vl_gl_windows windows)
+{
+    bool headless = windows == VL_GL_HEADLESS;
     if (headless)
         SDL_SetHint(SDL_HINT_VIDEODRIVER, "offscreen");
     if (SDL_Init(SDL_INIT_VIDEO) != 0) {
@@ -185,11 +227,17 @@ vl_gl *vl_gl_create(const vl_stage *stage, bool headless)
     SDL_GL_SetAttribute(SDL_GL_CONTEXT_PROFILE_MASK, SDL_GL_CONTEXT_PROFILE_CORE);
     SDL_GL_SetAttribute(SDL_GL_DOUBLEBUFFER, 1);
 
-    gl->n_windows = headless ? 1 : stage->n_outputs;
-    gl->windows = vl_xcalloc(gl->n_windows, sizeof(*gl->windows));
-    for (int i = 0; i < gl->n_windows; i++) {
+    gl->n_outputs = windows == VL_GL_HEADLESS ? 1 : windows == VL_GL_SINGLE ? 0 : stage->n_outputs;
+    bool preview = windows == VL_GL_PREVIEW || windows == VL_GL_SINGLE;
+    gl->windows = vl_xcalloc(gl->n_outputs + preview, sizeof(*gl->windows));
+    for (int i = 0; i < gl->n_outputs; i++, gl->n_windows++) {
         gl->windows[i] = open_window(headless ? NULL : &stage->outputs[i], headless);
         if (!gl->windows[i])
+            goto fail;
+    }
+    if (preview) {
+        gl->preview = gl->windows[gl->n_windows++] = open_preview(stage, windows == VL_GL_SINGLE);
+        if (!gl->preview)
             goto fail;
     }
     gl->ctx = SDL_GL_CreateContext(gl->windows[0]);
@@ -207,11 +255,14 @@ vl_gl *vl_gl_create(const vl_stage *stage, bool headless)
     }
     VL_INFO(LOG, "%s, %s%s", (const char *)glGetString(GL_RENDERER),
             (const char *)glGetString(GL_VERSION), headless ? ", headless" : "");
-    /* One vblank wait a frame, not one per window: only the last window
-     * swapped waits (the swap interval belongs to each window's surface). */
+    /* One vblank wait a frame, not one per window: only the last output
+     * window swapped waits (the swap interval belongs to each window's
+     * surface); the preview, swapped after the outputs, waits only when it
+     * is the single screen. */
+    int waits = gl->n_outputs ? gl->n_outputs - 1 : 0;
     for (int i = 0; !headless && i < gl->n_windows; i++) {
         SDL_GL_MakeCurrent(gl->windows[i], gl->ctx);
-        SDL_GL_SetSwapInterval(i == gl->n_windows - 1);
+        SDL_GL_SetSwapInterval(i == waits);
     }
     SDL_GL_MakeCurrent(gl->windows[0], gl->ctx);
     gl->blit_prog = vl_gl_program("blit", vl_shader_blit_vert, vl_shader_blit_frag);
@@ -244,26 +295,59 @@ void vl_gl_destroy(vl_gl *gl)
 
 bool vl_gl_headless(const vl_gl *gl) { return gl->headless; }
 
-bool vl_gl_poll(vl_gl *gl)
+bool vl_gl_begin_window(vl_gl *gl, int *width, int *height)
 {
-    SDL_Event ev;
-    bool run = true;
-    while (SDL_PollEvent(&ev)) {
-        if (ev.type == SDL_QUIT)
-            run = false;
-        else if (ev.type == SDL_KEYDOWN &&
-                 (ev.key.keysym.sym == SDLK_ESCAPE || ev.key.keysym.sym == SDLK_q))
-            run = false;
-    }
-    (void)gl;
-    return run;
+    if (!gl->preview)
+        return false;
+    SDL_GL_MakeCurrent(gl->preview, gl->ctx);
+    SDL_GL_GetDrawableSize(gl->preview, width, height);
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    return true;
 }
 
-bool vl_gl_present(vl_gl *gl, const unsigned *canvas_textures, int n)
+void vl_gl_poll(vl_gl *gl, vl_input *in)
+{
+    *in = (vl_input){ 0 };
+    Uint32 preview = gl->preview ? SDL_GetWindowID(gl->preview) : 0;
+    SDL_Event ev;
+    while (SDL_PollEvent(&ev)) {
+        switch (ev.type) {
+        case SDL_QUIT:
+            in->quit = true;
+            break;
+        case SDL_WINDOWEVENT:
+            if (ev.window.event == SDL_WINDOWEVENT_CLOSE)
+                in->quit = true;
+            break;
+        case SDL_KEYDOWN: {
+            SDL_Keycode k = ev.key.keysym.sym;
+            if (k == SDLK_ESCAPE || k == SDLK_q)
+                in->quit = true;
+            else if (k == SDLK_KP_PLUS || k == SDLK_KP_MINUS)
+                k = k == SDLK_KP_PLUS ? '+' : '-';
+            if (k > 0 && k < 128 && !in->quit && in->n_keys < (int)sizeof(in->keys))
+                in->keys[in->n_keys++] = (char)k;
+            break;
+        }
+        case SDL_MOUSEMOTION:
+            if (ev.motion.windowID == preview && (ev.motion.state & SDL_BUTTON_LMASK)) {
+                in->drag_x += ev.motion.xrel;
+                in->drag_y += ev.motion.yrel;
+            }
+            break;
+        case SDL_MOUSEWHEEL:
+            if (ev.wheel.windowID == preview)
+                in->wheel += ev.wheel.direction == SDL_MOUSEWHEEL_FLIPPED ? -ev.wheel.y : ev.wheel.y;
+            break;
+        }
+    }
+}
+
+void vl_gl_present(vl_gl *gl, const unsigned *canvas_textures, int n)
 {
     if (gl->headless)
-        return vl_gl_poll(gl);
-    for (int i = 0; i < gl->n_windows && i < n; i++) {
+        return;
+    for (int i = 0; i < gl->n_outputs && i < n; i++) {
         SDL_GL_MakeCurrent(gl->windows[i], gl->ctx);
         int w, h;
         SDL_GL_GetDrawableSize(gl->windows[i], &w, &h);
@@ -278,5 +362,10 @@ bool vl_gl_present(vl_gl *gl, const unsigned *canvas_textures, int n)
         SDL_GL_SwapWindow(gl->windows[i]);
     }
     SDL_GL_MakeCurrent(gl->windows[0], gl->ctx);
-    return vl_gl_poll(gl);
+}
+
+void vl_gl_end_window(vl_gl *gl)
+{
+    SDL_GL_SwapWindow(gl->preview);
+    SDL_GL_MakeCurrent(gl->windows[0], gl->ctx);
 }

@@ -264,6 +264,15 @@ void vl_renderer_destroy(vl_renderer *r)
     vl_target_free(&r->view);
     vl_target_free(&r->bench[0]);
     vl_target_free(&r->bench[1]);
+    vl_target_free(&r->win_stage);
+    vl_target_free(&r->win_camera);
+    vl_target_free(&r->win);
+    glDeleteVertexArrays(1, &r->flat_vao);
+    glDeleteBuffers(1, &r->flat_vbo);
+    free(r->lines.v);
+    free(r->tris.v);
+    free(r->text);
+    free(r->font_quads);
     outer_free(r);
     vl_plate_tex_destroy(r->plate_tex);
     for (int i = 0; i < r->n_variants; i++)
@@ -654,18 +663,23 @@ void draw_walls(vl_renderer *r, const float view[16], const float proj[16])
     }
 }
 
+void draw_camera_view(vl_renderer *r, const vl_camera *cam)
+{
+    float view[16], proj[16];
+    vl_camera_view_matrix(&cam->pose, view);
+    vl_camera_proj_matrix(cam, 1.0, proj);
+    glEnable(GL_DEPTH_TEST);
+    draw_walls(r, view, proj);
+    glBindVertexArray(0);
+}
+
 void vl_renderer_camera_view(vl_renderer *r, const vl_camera *cam, uint8_t *rgba)
 {
     if (!ensure_target(&r->view, cam->width, cam->height, true))
         return;
-    float view[16], proj[16];
-    vl_camera_view_matrix(&cam->pose, view);
-    vl_camera_proj_matrix(cam, 1.0, proj);
     vl_target_bind(&r->view);
     glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
-    glEnable(GL_DEPTH_TEST);
-    draw_walls(r, view, proj);
-    glBindVertexArray(0);
+    draw_camera_view(r, cam);
     vl_gl_read_rgba(cam->width, cam->height, true, rgba);
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
 }

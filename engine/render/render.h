@@ -41,20 +41,45 @@ void vl_camera_proj_matrix(const vl_camera *cam, double scale, float out[16]);
 
 typedef struct vl_gl vl_gl;
 
-/* Create the GL context. headless: use the SDL offscreen driver (no display
- * needed); otherwise open one window per stage output on its display
- * (fullscreen when asked). Returns NULL with one logged message when no GL
- * 3.3 context can be had. */
-vl_gl *vl_gl_create(const vl_stage *stage, bool headless);
+/* Which windows vl_gl_create opens: */
+enum vl_gl_windows {
+    VL_GL_HEADLESS,             /* none: the SDL offscreen driver (no display needed) */
+    VL_GL_OUTPUTS,              /* one per stage output, on its display */
+    VL_GL_PREVIEW,              /* one per output, and the preview window */
+    VL_GL_SINGLE,               /* the single-screen window only (no LED outputs) */
+};
+
+/* Create the GL context and the windows asked for (outputs fullscreen
+ * when their stage entry says so). Returns NULL with one logged message
+ * when no GL 3.3 context can be had. */
+vl_gl *vl_gl_create(const vl_stage *stage, enum vl_gl_windows windows);
 void vl_gl_destroy(vl_gl *gl);
 bool vl_gl_headless(const vl_gl *gl);
 
-/* Show each output's canvas texture in its window and swap. No-op headless.
- * Returns false when the user closed a window or pressed Escape/q. */
-bool vl_gl_present(vl_gl *gl, const unsigned *canvas_textures, int n);
+/* Show each output's canvas texture in its window and swap them (one
+ * vblank wait in all, at the last). No-op headless. */
+void vl_gl_present(vl_gl *gl, const unsigned *canvas_textures, int n);
 
-/* Poll window events; false when the user asked to quit. */
-bool vl_gl_poll(vl_gl *gl);
+/* The preview (or single-screen) window, after vl_gl_present: made current
+ * with its own framebuffer (0) bound, for vl_renderer_draw_window, its
+ * drawable size in *width, *height; vl_gl_end_window shows it (waiting for
+ * the vblank only as the single screen). false when there is no such
+ * window. (Its picture must be drawn and swapped in one go: with Mesa's
+ * GLX, making another window current in between loses it.) */
+bool vl_gl_begin_window(vl_gl *gl, int *width, int *height);
+void vl_gl_end_window(vl_gl *gl);
+
+/* What the user did in the windows since the last poll. */
+typedef struct vl_input {
+    bool quit;                  /* a window closed, Escape or q */
+    char keys[32];              /* other keys typed, as characters ('h', 't', '+') */
+    int n_keys;
+    int drag_x, drag_y;         /* pixels the mouse moved with its left button held */
+    int wheel;                  /* wheel clicks, positive away from the user */
+} vl_input;
+
+/* Poll window events into *in (zeroed first). */
+void vl_gl_poll(vl_gl *gl, vl_input *in);
 
 /* ---- scenes ------------------------------------------------------------- */
 
@@ -176,12 +201,30 @@ void vl_renderer_reference_view(vl_renderer *r, vl_scene *scene, const vl_camera
 
 /* ---- the stage view ------------------------------------------------------ */
 
-/* Where the stage view looks from (--stage-view): */
+/* Where the stage view looks from (--stage-view, the preview's presets): */
 enum vl_stage_view_kind {
     VL_STAGE_VIEW_TOP,          /* orthographic from above, looking down -Z, +Y up the image */
     VL_STAGE_VIEW_FRONT,        /* perspective from behind the camera area, looking +Y */
-    VL_STAGE_VIEW_ORBIT,        /* perspective from a fixed 3/4 position above and behind */
+    VL_STAGE_VIEW_ORBIT,        /* perspective from yaw/pitch around the stage's middle */
+    VL_STAGE_VIEW_CAMERA,       /* over the tracked camera's shoulder, following it, with a
+                                 * wider field of view than its own: the inner frustum's
+                                 * border and the wall around it show (the camera's body
+                                 * is not drawn: it would hide the frame's bottom) */
 };
+
+/* The observer: a kind, and for ORBIT its direction. */
+typedef struct vl_stage_observer {
+    enum vl_stage_view_kind kind;
+    double yaw_deg;             /* orbit: the observer's bearing around the stage's middle,
+                                 * 0 behind the camera area (-Y), 90 on the +X side */
+    double pitch_deg;           /* orbit: height above the floor's plane, -89 .. 89 */
+    double zoom;                /* every kind: 1 frames the whole stage, 2 is twice as
+                                 * close (or big); 0 is taken as 1 */
+} vl_stage_observer;
+
+/* The default observer of a kind; ORBIT: from above and behind at 3/4, on
+ * the -X side (yaw -28.8, pitch 33.3). */
+vl_stage_observer vl_stage_observer_default(enum vl_stage_view_kind kind);
 
 /* The stage view's flat colours (0xRRGGBB, sRGB): tests look for them. */
 #define VL_STAGE_VIEW_BACKGROUND 0x121218
@@ -190,26 +233,92 @@ enum vl_stage_view_kind {
 #define VL_STAGE_VIEW_BODY 0xff9000          /* the camera body (its lens face 0xd02020) */
 #define VL_STAGE_VIEW_RAY 0xffff00           /* the camera frustum's four corner rays */
 #define VL_STAGE_VIEW_OUTLINE 0xff00ff       /* the inner frustum's border on the wall */
+#define VL_STAGE_VIEW_PATH 0x40c0ff          /* the camera's recent path (newest end) */
 
 /* The stage view's view-projection (column-major, GL clip convention) for
- * a width x height image: the observer of `view`, framed from the extents
- * of the stage's sections, the floor under them and cam's position. The
- * same matrix vl_renderer_stage_view draws with, for tests. */
-void vl_stage_view_matrix(const vl_stage *stage, const vl_camera *cam, enum vl_stage_view_kind view,
-                          int width, int height, float vp[16]);
+ * a width x height image: the observer, framed from the extents of the
+ * stage's sections, the floor under them and cam's position (CAMERA: from
+ * cam's pose). The same matrix vl_renderer_stage_view draws with, for
+ * tests. */
+void vl_stage_view_matrix(const vl_stage *stage, const vl_camera *cam,
+                          const vl_stage_observer *obs, int width, int height, float vp[16]);
 
-/* The LED volume seen from outside, by an observer (see
- * vl_stage_view_matrix): the floor grid; every section as an ideal display
- * of its canvas as the last vl_renderer_frame rendered it (as
- * vl_renderer_camera_view shows it), edged; the tracked camera cam as a
- * small box (30 x 20 x 16 cm) with its frustum's four corner rays, each to
- * where it first meets a section or 10 m out; and the inner frustum's
- * border (cam's frustum widened by the stage's overscan: the part of the
- * wall rendered for the camera) drawn on the wall, about 3 observer pixels
- * wide. rgba gets width x height x 4 bytes, top row first, alpha 255. Its
- * two small programs are compiled for the call: this is an offline view. */
-void vl_renderer_stage_view(vl_renderer *r, const vl_camera *cam, enum vl_stage_view_kind view,
-                            int width, int height, uint8_t *rgba);
+/* What the stage view shows besides the stage: */
+typedef struct vl_stage_view_desc {
+    const vl_camera *cam;       /* the tracked camera */
+    vl_stage_observer observer;
+    const double (*path)[3];    /* the camera's recent positions, oldest first (NULL: none) */
+    int n_path;
+} vl_stage_view_desc;
+
+/* The LED volume seen from outside (see vl_stage_view_matrix): the floor
+ * grid; every section as an ideal display of its canvas as the last
+ * vl_renderer_frame rendered it (as vl_renderer_camera_view shows it),
+ * edged; the tracked camera as a small box (30 x 20 x 16 cm) with its
+ * frustum's four corner rays, each to where it first meets a section or
+ * 10 m out; the camera's recent path as a line, fading towards its oldest
+ * end; and the inner frustum's border (the camera's frustum widened by the
+ * stage's overscan: the part of the wall rendered for the camera) drawn on
+ * the wall, about 3 observer pixels wide. rgba gets width x height x 4
+ * bytes, top row first, alpha 255. */
+void vl_renderer_stage_view(vl_renderer *r, const vl_stage_view_desc *d, int width, int height,
+                            uint8_t *rgba);
+
+/* ---- the preview and single-screen windows -------------------------------- */
+
+/* A rectangle in a window, pixels from its top-left corner. */
+typedef struct vl_rect {
+    int x, y, w, h;
+} vl_rect;
+
+enum vl_window_layout {
+    VL_LAYOUT_PREVIEW,          /* the stage view fills the window; the camera view, as a
+                                 * picture in picture, at its bottom right, a quarter of
+                                 * the window's width wide (its aspect kept) */
+    VL_LAYOUT_SINGLE,           /* for one monitor: output 0's canvas above the camera
+                                 * view in the left half (each fitted into a quarter of
+                                 * the window, aspect kept, centred), the stage view
+                                 * filling the right half */
+};
+
+/* The windows' flat colours (0xRRGGBB, sRGB), besides the stage view's:
+ * tests look for them. */
+#define VL_WINDOW_TEXT 0xe0e0e0             /* overlay and help text ... */
+#define VL_WINDOW_TEXT_BOX 0x000000         /* ... on an opaque box of this */
+#define VL_WINDOW_BORDER 0x808080           /* around the picture in picture */
+
+/* Where the pictures of a width x height window go; no GL. A fitted rect
+ * is the largest of its aspect in its box, in whole pixels, centred (the
+ * odd pixel to the right or below). SINGLE: the canvas fitted into (0, 0,
+ * width/2, height/2), the camera into (0, height/2, width/2, height -
+ * height/2), the stage view exactly (width/2, 0, width - width/2, height).
+ * PREVIEW: the stage view is the whole window; the camera is width/4 wide
+ * (narrower only where the window is too short for that), its right and
+ * bottom edges 2 + width/128 pixels in from the window's (room for its
+ * 2-pixel border); the canvas's rect is all 0 (it is not shown). A window
+ * with no pixels gets rects of all 0. */
+void vl_window_layout(enum vl_window_layout layout, int width, int height, double canvas_aspect,
+                      double camera_aspect, vl_rect *canvas, vl_rect *camera, vl_rect *stage);
+
+typedef struct vl_window_view {
+    enum vl_window_layout layout;
+    vl_stage_view_desc stage;   /* the stage view, and the camera the camera view films from */
+    const char *overlay;        /* lines of text ('\n') at the stage view's top-left over a
+                                 * dark box; NULL: none */
+    const char *help;           /* lines of text in a box in the middle of the stage view;
+                                 * NULL: none */
+} vl_window_view;
+
+/* Draw a window's picture (see enum vl_window_layout) into framebuffer fbo
+ * (0: the window made current by vl_gl_begin_window), width x height, from
+ * what the last vl_renderer_frame rendered. */
+void vl_renderer_draw_window(vl_renderer *r, const vl_window_view *v, unsigned fbo, int width,
+                             int height);
+
+/* The same picture into rgba (width x height x 4, top row first, alpha
+ * 255): render --view preview|single, tests. */
+void vl_renderer_window_view(vl_renderer *r, const vl_window_view *v, int width, int height,
+                             uint8_t *rgba);
 
 /* A plain full-canvas textured pass into output 0's canvas size, for the
  * benchmark's unit of cost: `passes` passes, each finished before the next. */

@@ -1,7 +1,8 @@
 /*
  * Internal to render/: the renderer's state and the helpers render.c (the
- * passes of a frame, the camera and reference views) and frustum.c (light
- * cards, output colour transforms, shown images, the frustum settings)
+ * passes of a frame, the camera and reference views), frustum.c (light
+ * cards, output colour transforms, shown images, the frustum settings),
+ * stage_view.c (the stage view) and preview.c (the windows' pictures)
  * share. One GL thread, as in render.h.
  */
 #ifndef VL_RENDER_INTERNAL_H
@@ -12,6 +13,20 @@
 #include "plate_tex.h"
 
 #include <stdbool.h>
+
+/* One vertex of flat-coloured geometry (the stage_line program): the stage
+ * view's grid, edges, camera and path; the windows' text and boxes. */
+typedef struct line_vertex {
+    float pos[3];
+    float color[3];
+} line_vertex;
+
+/* A growing list of them, kept by the renderer for its memory: n = 0 to
+ * start again. */
+typedef struct vertex_list {
+    line_vertex *v;
+    int n, cap;
+} vertex_list;
 
 /* One stage output: its targets and the mesh of its section facets. */
 typedef struct output_state {
@@ -46,12 +61,20 @@ struct vl_renderer {
     output_state *outputs;
     GLuint wall_prog, blit_prog, card_prog;
     GLuint stage_line_prog, stage_outline_prog;    /* the stage view's, on first use */
+    GLuint flat_vao, flat_vbo;  /* flat geometry, streamed (draw_flat), on first use */
+    vertex_list lines, tris;    /* the stage view's geometry, the windows' text and boxes */
     variant variants[MAX_VARIANTS]; /* canvas, backdrop and colour programs */
     int n_variants;
     GLuint empty_vao;
     vl_target inner;            /* allocated at the largest size; drawn in its corner */
     vl_target view;             /* camera / reference view, resized on demand */
     vl_target bench[2];
+    vl_target win_stage, win_camera;    /* a window's stage and camera views, at their
+                                         * rects' sizes (preview.c) */
+    vl_target win;              /* vl_renderer_window_view's whole picture */
+    char *text;                 /* a window's text made printable, for stb_easy_font */
+    void *font_quads;           /* stb_easy_font's quads for it */
+    size_t text_cap, font_cap;
     GLuint outer_cube, outer_fbo, outer_depth;
     int outer_size;             /* cube face size in pixels */
     double outer_time;          /* scene time the cube was drawn for */
@@ -82,6 +105,29 @@ const vl_target *canvas_target(const vl_renderer *r, int i);
  * bound target: what a camera films (vl_renderer_camera_view, the stage
  * view). Leaves the wall program and a facet VAO bound. */
 void draw_walls(vl_renderer *r, const float view[16], const float proj[16]);
+
+/* What cam films (see vl_renderer_camera_view) into the bound framebuffer
+ * and viewport, over what it holds (the caller clears it); depth test left
+ * on, no VAO bound. */
+void draw_camera_view(vl_renderer *r, const vl_camera *cam);
+
+/* ---- stage_view.c ------------------------------------------------------ */
+
+/* Add a vertex (rgb 0xRRGGBB) to l. */
+void push_vertex(vertex_list *l, const double p[3], unsigned rgb);
+
+/* The stage_line program (compiled on first use) in use with
+ * view-projection vp; 0 if it does not compile (vl_gl_program logs why). */
+GLuint use_line_prog(vl_renderer *r, const float vp[16]);
+
+/* Draw l (mode GL_LINES or GL_TRIANGLES) with the program in use, through
+ * the renderer's one streamed vertex buffer. */
+void draw_flat(vl_renderer *r, const vertex_list *l, GLenum mode);
+
+/* The stage view (see vl_renderer_stage_view) into the bound framebuffer,
+ * which must have depth, over its whole width x height viewport: cleared
+ * to VL_STAGE_VIEW_BACKGROUND first. Leaves depth test off. */
+void draw_stage_view(vl_renderer *r, const vl_stage_view_desc *d, int width, int height);
 
 /* ---- frustum.c --------------------------------------------------------- */
 

@@ -1,8 +1,10 @@
 /*
  * The stage view (see render.h): the LED volume from outside, with the
- * tracked camera, its frustum and the inner frustum's border on the wall.
- * The wall is the renderer's own wall mesh and wall_view program; the rest
- * is flat-coloured geometry built on the CPU for each call.
+ * tracked camera, its frustum, its recent path and the inner frustum's
+ * border on the wall. The wall is the renderer's own wall mesh and
+ * wall_view program; the rest is flat-coloured geometry built on the CPU
+ * for each picture into the renderer's lists and streamed through one
+ * buffer, which the windows' text and boxes (preview.c) share.
  */
 #include "render_internal.h"
 #include "shaders.h"
@@ -16,18 +18,9 @@
 #define RAY_MISS_M 10.0         /* a corner ray that meets no section ends here */
 #define OUTLINE_HALF_WIDTH_PX 1.5f
 
-/* One vertex of the flat geometry. */
-typedef struct line_vertex {
-    float pos[3];
-    float color[3];
-} line_vertex;
+#define PATH_OLDEST 0.3        /* the path's oldest end, in the brightness of its newest */
 
-typedef struct vertex_list {
-    line_vertex *v;
-    int n, cap;
-} vertex_list;
-
-static void push(vertex_list *l, const double p[3], unsigned rgb)
+void push_vertex(vertex_list *l, const double p[3], unsigned rgb)
 {
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 256;
@@ -42,8 +35,8 @@ static void push(vertex_list *l, const double p[3], unsigned rgb)
 
 static void push_line(vertex_list *l, const double a[3], const double b[3], unsigned rgb)
 {
-    push(l, a, rgb);
-    push(l, b, rgb);
+    push_vertex(l, a, rgb);
+    push_vertex(l, b, rgb);
 }
 
 /* Section i's facet corners for column col: top-left, top-right,
@@ -78,8 +71,20 @@ static void stage_extents(const vl_stage *stage, const vl_camera *cam, double lo
     }
 }
 
-void vl_stage_view_matrix(const vl_stage *stage, const vl_camera *cam, enum vl_stage_view_kind view,
-                          int width, int height, float vp[16])
+vl_stage_observer vl_stage_observer_default(enum vl_stage_view_kind kind)
+{
+    vl_stage_observer o = { .kind = kind, .zoom = 1 };
+    if (kind == VL_STAGE_VIEW_ORBIT) {
+        /* The direction (-0.55, -1, 0.75) the orbit view had before it
+         * could turn, as a bearing and a height. */
+        o.yaw_deg = atan2(-0.55, 1.0) * 180 / M_PI;
+        o.pitch_deg = atan2(0.75, hypot(0.55, 1.0)) * 180 / M_PI;
+    }
+    return o;
+}
+
+void vl_stage_view_matrix(const vl_stage *stage, const vl_camera *cam,
+                          const vl_stage_observer *obs, int width, int height, float vp[16])
 {
     double lo[3], hi[3], mid[3];
     stage_extents(stage, cam, lo, hi);
@@ -89,40 +94,63 @@ void vl_stage_view_matrix(const vl_stage *stage, const vl_camera *cam, enum vl_s
         radius += (hi[j] - lo[j]) * (hi[j] - lo[j]) / 4;
     }
     radius = fmax(sqrt(radius), 1.0);
-    double aspect = (double)width / height;
+    double aspect = (double)width / height, zoom = obs->zoom > 0 ? obs->zoom : 1.0;
     const double margin = 1.1, fovy = 50.0 * M_PI / 180.0;
     double tan_y = tan(fovy / 2), tan_x = tan_y * aspect;
     mat4 v, p;
     vec3 up = { 0, 0, 1 }, centre = { (float)mid[0], (float)mid[1], (float)mid[2] };
-    if (view == VL_STAGE_VIEW_TOP) {
+    if (obs->kind == VL_STAGE_VIEW_TOP) {
         /* Half a metre more each side: the camera body is not a point. */
         double hw = (hi[0] - lo[0]) / 2 * margin + 0.5, hh = (hi[1] - lo[1]) / 2 * margin + 0.5;
         if (hw / hh < aspect)
             hw = hh * aspect;
         else
             hh = hw / aspect;
+        hw /= zoom;
+        hh /= zoom;
         vec3 eye = { centre[0], centre[1], (float)(hi[2] + 1.0) };
         vec3 down = { centre[0], centre[1], (float)lo[2] };
         vec3 north = { 0, 1, 0 };
         glm_lookat(eye, down, north, v);
         glm_ortho((float)-hw, (float)hw, (float)-hh, (float)hh, 0.1f, (float)(hi[2] - lo[2] + 2.0), p);
-    } else if (view == VL_STAGE_VIEW_FRONT) {
+    } else if (obs->kind == VL_STAGE_VIEW_FRONT) {
         /* Far enough back from the nearest thing (the camera, usually) that
          * the whole width and height fit at that depth; the rest is further
-         * and smaller. Slightly above the middle, looking at it. */
+         * and smaller. Slightly above the middle, looking at it; zoomed, at
+         * 1 / zoom of that distance from the middle. */
         double d = fmax((hi[0] - lo[0]) / 2 / tan_x, (hi[2] - lo[2]) / 2 / tan_y) * margin;
         d = fmax(d, 1.0);
-        vec3 eye = { centre[0], (float)(lo[1] - d), (float)(mid[2] + 0.15 * d) };
+        vec3 eye = { centre[0], (float)(mid[1] - (mid[1] - lo[1] + d) / zoom),
+                     (float)(mid[2] + 0.15 * d / zoom) };
         glm_lookat(eye, centre, up, v);
         glm_perspective((float)fovy, (float)aspect, 0.1f, (float)(d + 4 * radius + 50), p);
+    } else if (obs->kind == VL_STAGE_VIEW_CAMERA) {
+        /* 0.8 m behind the camera and 0.25 m above it along its own axes,
+         * looking where it looks, its frame 1.6 times as wide fitted into
+         * the image: the camera's picture and the wall around it. */
+        vl_basis b = vl_basis_from_ptr(cam->pose.pan_deg, cam->pose.tilt_deg, cam->pose.roll_deg);
+        vl_pose eye = cam->pose;
+        double d = 0;
+        for (int j = 0; j < 3; j++) {
+            eye.pos[j] += -0.8 * b.forward[j] + 0.25 * b.up[j];
+            d += (eye.pos[j] - mid[j]) * (eye.pos[j] - mid[j]);
+        }
+        vl_camera_view_matrix(&eye, (float *)v);
+        double cam_tan_x = tan(cam->fov_h_deg * M_PI / 360.0);
+        double cam_tan_y = cam_tan_x * cam->height / cam->width;
+        double t = 1.6 * fmax(cam_tan_y, cam_tan_x / aspect) / zoom;
+        glm_perspective((float)(2 * atan(t)), (float)aspect, 0.1f,
+                        (float)(sqrt(d) + 4 * radius + 50), p);
     } else {
-        /* Behind (-Y), to the left (-X) and above, at the distance that
-         * fits the box's bounding sphere in the narrower field of view. */
-        double dir[3] = { -0.55, -1.0, 0.75 }, len = sqrt(0.55 * 0.55 + 1 + 0.75 * 0.75);
-        double d = radius / sin(atan(fmin(tan_x, tan_y))) * 1.02;
+        /* From yaw/pitch around the middle, at the distance that fits the
+         * box's bounding sphere in the narrower field of view. */
+        double yaw = obs->yaw_deg * M_PI / 180;
+        double pitch = fmin(fmax(obs->pitch_deg, -89.0), 89.0) * M_PI / 180;
+        double dir[3] = { sin(yaw) * cos(pitch), -cos(yaw) * cos(pitch), sin(pitch) };
+        double d = radius / sin(atan(fmin(tan_x, tan_y))) * 1.02 / zoom;
         vec3 eye;
         for (int j = 0; j < 3; j++)
-            eye[j] = (float)(mid[j] + dir[j] / len * d);
+            eye[j] = (float)(mid[j] + dir[j] * d);
         glm_lookat(eye, centre, up, v);
         glm_perspective((float)fovy, (float)aspect, 0.1f, (float)(d + 4 * radius + 50), p);
     }
@@ -168,11 +196,21 @@ static double ray_hit(const vl_stage *stage, const double o[3], const double d[3
     return best;
 }
 
-/* Floor grid, section edges and the camera's corner rays into lines; the
- * camera body into tris. */
-static void build_geometry(const vl_stage *stage, const vl_camera *cam, vertex_list *lines,
-                           vertex_list *tris)
+/* An 0xRRGGBB colour at brightness f (0 .. 1); f = 1 gives rgb exactly. */
+static unsigned dim(unsigned rgb, double f)
 {
+    unsigned out = 0;
+    for (int shift = 0; shift < 24; shift += 8)
+        out |= (unsigned)lround(((rgb >> shift) & 0xff) * f) << shift;
+    return out;
+}
+
+/* Floor grid, section edges, the camera's corner rays and its path into
+ * lines; the camera body into tris. */
+static void build_geometry(const vl_stage *stage, const vl_stage_view_desc *desc,
+                           vertex_list *lines, vertex_list *tris)
+{
+    const vl_camera *cam = desc->cam;
     double lo[3], hi[3];
     stage_extents(stage, cam, lo, hi);
     int x0 = (int)floor(lo[0]) - 2, x1 = (int)ceil(hi[0]) + 2;
@@ -212,7 +250,18 @@ static void build_geometry(const vl_stage *stage, const vl_camera *cam, vertex_l
         push_line(lines, pos, end, VL_STAGE_VIEW_RAY);
     }
 
-    /* The body: a box around the camera's position, its lens face red. */
+    /* The path as segments, dimmer towards its oldest end. */
+    for (int i = 1; desc->path && i < desc->n_path; i++)
+        for (int k = i - 1; k <= i; k++) {
+            double age = 1.0 - (double)k / (desc->n_path - 1);     /* 0 newest .. 1 oldest */
+            push_vertex(lines, desc->path[k],
+                        dim(VL_STAGE_VIEW_PATH, 1.0 - (1.0 - PATH_OLDEST) * age));
+        }
+
+    /* The body: a box around the camera's position, its lens face red.
+     * Not from over its shoulder, where it would hide the frame's bottom. */
+    if (desc->observer.kind == VL_STAGE_VIEW_CAMERA)
+        return;
     const double half[3] = { 0.10, 0.15, 0.08 };     /* along right, forward, up */
     double corner[8][3];
     for (int k = 0; k < 8; k++) {
@@ -228,26 +277,44 @@ static void build_geometry(const vl_stage *stage, const vl_camera *cam, vertex_l
         unsigned rgb = f == 0 ? 0xd02020 : VL_STAGE_VIEW_BODY;
         static const int order[6] = { 0, 1, 2, 0, 2, 3 };
         for (int k = 0; k < 6; k++)
-            push(tris, corner[faces[f][order[k]]], rgb);
+            push_vertex(tris, corner[faces[f][order[k]]], rgb);
     }
 }
 
-static void draw_list(const vertex_list *l, GLenum mode)
+GLuint use_line_prog(vl_renderer *r, const float vp[16])
 {
-    GLuint vao, vbo;
-    glGenVertexArrays(1, &vao);
-    glGenBuffers(1, &vbo);
-    glBindVertexArray(vao);
-    glBindBuffer(GL_ARRAY_BUFFER, vbo);
+    if (!r->stage_line_prog)
+        r->stage_line_prog = vl_gl_program("stage_line", vl_shader_stage_line_vert,
+                                           vl_shader_stage_line_frag);
+    GLuint prog = r->stage_line_prog;
+    glUseProgram(prog);
+    if (prog)
+        glUniformMatrix4fv(glGetUniformLocation(prog, "u_vp"), 1, GL_FALSE, vp);
+    return prog;
+}
+
+void draw_flat(vl_renderer *r, const vertex_list *l, GLenum mode)
+{
+    if (!l->n)
+        return;
+    if (!r->flat_vao) {
+        glGenVertexArrays(1, &r->flat_vao);
+        glGenBuffers(1, &r->flat_vbo);
+        glBindVertexArray(r->flat_vao);
+        glBindBuffer(GL_ARRAY_BUFFER, r->flat_vbo);
+        glEnableVertexAttribArray(0);
+        glVertexAttribPointer(0, 3, GL_FLOAT, GL_FALSE, sizeof(line_vertex),
+                              (void *)offsetof(line_vertex, pos));
+        glEnableVertexAttribArray(1);
+        glVertexAttribPointer(1, 3, GL_FLOAT, GL_FALSE, sizeof(line_vertex),
+                              (void *)offsetof(line_vertex, color));
+    }
+    glBindVertexArray(r->flat_vao);
+    glBindBuffer(GL_ARRAY_BUFFER, r->flat_vbo);
+    /* A fresh store each time: the driver need not wait for the last draw. */
     glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)((size_t)l->n * sizeof(*l->v)), l->v, GL_STREAM_DRAW);
-    glEnableVertexAttribArray(0);
-    glVertexAttribPointer(0, 3, GL_FLOAT, GL_FALSE, sizeof(*l->v), (void *)offsetof(line_vertex, pos));
-    glEnableVertexAttribArray(1);
-    glVertexAttribPointer(1, 3, GL_FLOAT, GL_FALSE, sizeof(*l->v), (void *)offsetof(line_vertex, color));
     glDrawArrays(mode, 0, l->n);
     glBindVertexArray(0);
-    glDeleteBuffers(1, &vbo);
-    glDeleteVertexArrays(1, &vao);
 }
 
 static void set_clear(unsigned rgb)
@@ -256,27 +323,21 @@ static void set_clear(unsigned rgb)
                  (float)(rgb & 0xff) / 255.0f, 1.0f);
 }
 
-void vl_renderer_stage_view(vl_renderer *r, const vl_camera *cam, enum vl_stage_view_kind view,
-                            int width, int height, uint8_t *rgba)
+void draw_stage_view(vl_renderer *r, const vl_stage_view_desc *d, int width, int height)
 {
-    if (!ensure_target(&r->view, width, height, true))
-        return;
     /* Compiled on first use, kept until the renderer goes. */
-    if (!r->stage_line_prog)
-        r->stage_line_prog = vl_gl_program("stage_line", vl_shader_stage_line_vert,
-                                           vl_shader_stage_line_frag);
     if (!r->stage_outline_prog)
         r->stage_outline_prog = vl_gl_program("stage_outline", vl_shader_stage_outline_vert,
                                               vl_shader_stage_outline_frag);
-    GLuint line_prog = r->stage_line_prog, outline_prog = r->stage_outline_prog;
+    GLuint outline_prog = r->stage_outline_prog;
+    const vl_camera *cam = d->cam;
     float vp[16], cam_view[16], cam_proj[16], cam_vp[16];
     static const float identity[16] = { 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1 };
-    vl_stage_view_matrix(r->stage, cam, view, width, height, vp);
+    vl_stage_view_matrix(r->stage, cam, &d->observer, width, height, vp);
     vl_camera_view_matrix(&cam->pose, cam_view);
     vl_camera_proj_matrix(cam, 1.0 + r->stage->frustum.overscan, cam_proj);
     glm_mat4_mul((vec4 *)cam_proj, (vec4 *)cam_view, (vec4 *)cam_vp);
 
-    vl_target_bind(&r->view);
     set_clear(VL_STAGE_VIEW_BACKGROUND);
     glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
     glClearColor(0, 0, 0, 0);   /* the renderer's clear colour (see vl_renderer_create) */
@@ -302,22 +363,26 @@ void vl_renderer_stage_view(vl_renderer *r, const vl_camera *cam, enum vl_stage_
         glDisable(GL_POLYGON_OFFSET_FILL);
     }
 
-    if (line_prog) {
-        vertex_list lines = { 0 }, tris = { 0 };
-        build_geometry(r->stage, cam, &lines, &tris);
-        glUseProgram(line_prog);
-        glUniformMatrix4fv(glGetUniformLocation(line_prog, "u_vp"), 1, GL_FALSE, vp);
-        draw_list(&tris, GL_TRIANGLES);
-        draw_list(&lines, GL_LINES);
-        free(lines.v);
-        free(tris.v);
+    if (use_line_prog(r, vp)) {
+        r->lines.n = r->tris.n = 0;
+        build_geometry(r->stage, d, &r->lines, &r->tris);
+        draw_flat(r, &r->tris, GL_TRIANGLES);
+        draw_flat(r, &r->lines, GL_LINES);
     }
-
     glDisable(GL_DEPTH_TEST);
     glBindVertexArray(0);
+    glUseProgram(0);
+}
+
+void vl_renderer_stage_view(vl_renderer *r, const vl_stage_view_desc *d, int width, int height,
+                            uint8_t *rgba)
+{
+    if (!ensure_target(&r->view, width, height, true))
+        return;
+    vl_target_bind(&r->view);
+    draw_stage_view(r, d, width, height);
     vl_gl_read_rgba(width, height, true, rgba);
     for (size_t i = 0; i < (size_t)width * height; i++)
         rgba[i * 4 + 3] = 255;
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
-    glUseProgram(0);
 }
