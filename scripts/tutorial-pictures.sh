@@ -14,25 +14,26 @@ SIZE=640x360
 volym() { "$B/volym" "$@" --quiet; }
 
 # 1-2. The demo's move, 3 s in: the single-screen window and the preview window.
-volym demo --frames 75 --out "$T/demo" --view single --view preview --stage-size $SIZE
+volym demo --frames 75 --out "$T/demo" --view single --view preview --stage-size 960x540
 cp "$T/demo/single-000074.png" "$OUT/demo-single.png"
 cp "$T/demo/preview-000074.png" "$OUT/demo-preview.png"
 
-# 3. A simulated tracker, recorded as a take, from above: the path of its orbit.
-"$B/volym-track" record --from osc://127.0.0.1:9123 --out "$T/take.jsonl" --seconds 6 &
+# 3. A simulated tracker, recorded as a take: 10 s of its orbit, the path.
+"$B/volym-track" record --from osc://127.0.0.1:9123 --out "$T/take.jsonl" --seconds 11 \
+    >/dev/null 2>&1 &
 rec=$!
 sleep 0.5
-"$B/volym-track" sim --to osc://127.0.0.1:9123 --move orbit --seconds 5 >/dev/null
+"$B/volym-track" sim --to osc://127.0.0.1:9123 --move orbit --seconds 10 >/dev/null
 wait "$rec"
-volym render --take "$T/take.jsonl" --frames 110 --scene builtin:grid --view stage \
-    --stage-view top --stage-size $SIZE --out "$T/sim"
-cp "$T/sim/stage-000109.png" "$OUT/sim-top.png"
+volym render --take "$T/take.jsonl" --frames 250 --scene builtin:grid --view stage \
+    --stage-size $SIZE --out "$T/sim"
+cp "$T/sim/stage-000249.png" "$OUT/sim-orbit.png"
 
-# 4. The frustum follows the camera: two poses, the same front view.
-volym render --scene builtin:grid --pose -1.2,0.6,1.5,-20,0,0 --fov 40 --view stage \
-    --stage-view front --stage-size $SIZE --out "$T/left"
-volym render --scene builtin:grid --pose 1.2,0.6,1.5,20,0,0 --fov 40 --view stage \
-    --stage-view front --stage-size $SIZE --out "$T/right"
+# 4. The frustum follows the camera: two poses, the same view.
+volym render --scene builtin:grid --pose -1,0.6,1.5,-15,0,0 --fov 40 --view stage \
+    --stage-size $SIZE --out "$T/left"
+volym render --scene builtin:grid --pose 1,0.6,1.5,15,0,0 --fov 40 --view stage \
+    --stage-size $SIZE --out "$T/right"
 cp "$T/left/stage-000000.png" "$OUT/frustum-left.png"
 cp "$T/right/stage-000000.png" "$OUT/frustum-right.png"
 
@@ -51,8 +52,8 @@ cp "$T/os10/stage-000000.png" "$OUT/overscan-10.png"
 cp "$T/os40/stage-000000.png" "$OUT/overscan-40.png"
 
 # 6. A 65-inch TV as the wall (configs/tv-65in-4k.json).
-volym render --stage configs/tv-65in-4k.json --scene builtin:grid --pose 0.3,0.4,1.5,-8,4,0 \
-    --fov 40 --view stage --stage-view orbit --stage-size $SIZE --out "$T/tv"
+volym render --stage configs/tv-65in-4k.json --scene builtin:grid --pose 0.1,0.6,1.35,-2,-2,0 \
+    --fov 25 --view stage --stage-size $SIZE --out "$T/tv"
 cp "$T/tv/stage-000000.png" "$OUT/tv.png"
 
 ls -l "$OUT"

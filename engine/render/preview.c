@@ -20,7 +20,9 @@
 #pragma GCC diagnostic pop
 
 #define BORDER_PX 2             /* around the picture in picture */
-#define TEXT_SCALE 2            /* stb_easy_font's pixels are this many window pixels */
+/* stb_easy_font's pixels are this many window pixels: 1 in a window under
+ * 540 pixels high, 2 up to 1440, then 3. */
+static int text_scale(int height) { return height < 540 ? 1 : height < 1440 ? 2 : 3; }
 #define TEXT_PAD_PX 8           /* between a text box's edge and its text */
 #define TEXT_MARGIN_PX 8        /* between the overlay's box and the stage view's corner */
 #define FONT_QUADS_PER_CHAR 12  /* stb_easy_font draws at most 11 for one character */
@@ -101,8 +103,9 @@ static void push_text(vl_renderer *r, const char *text, vl_rect area, bool centr
         unsigned char c = (unsigned char)text[i];
         r->text[i] = c == '\n' || c == '\0' || (c >= 32 && c < 127) ? (char)c : '?';
     }
-    int w = stb_easy_font_width(r->text) * TEXT_SCALE + 2 * TEXT_PAD_PX;
-    int h = stb_easy_font_height(r->text) * TEXT_SCALE + 2 * TEXT_PAD_PX;
+    const int scale = text_scale(area.h);
+    int w = stb_easy_font_width(r->text) * scale + 2 * TEXT_PAD_PX;
+    int h = stb_easy_font_height(r->text) * scale + 2 * TEXT_PAD_PX;
     int x = area.x + TEXT_MARGIN_PX, y = area.y + TEXT_MARGIN_PX;
     if (centred) {
         x = area.x + (area.w - w) / 2;
@@ -112,8 +115,8 @@ static void push_text(vl_renderer *r, const char *text, vl_rect area, bool centr
     int quads = stb_easy_font_print(0, 0, r->text, NULL, r->font_quads, (int)r->font_cap);
     const float *q = r->font_quads;
     for (int i = 0; i < quads; i++, q += 16) {      /* x, y, z, colour: 4 floats a vertex */
-        double x0 = x + TEXT_PAD_PX + q[0] * TEXT_SCALE, y0 = y + TEXT_PAD_PX + q[1] * TEXT_SCALE;
-        double x1 = x + TEXT_PAD_PX + q[8] * TEXT_SCALE, y1 = y + TEXT_PAD_PX + q[9] * TEXT_SCALE;
+        double x0 = x + TEXT_PAD_PX + q[0] * scale, y0 = y + TEXT_PAD_PX + q[1] * scale;
+        double x1 = x + TEXT_PAD_PX + q[8] * scale, y1 = y + TEXT_PAD_PX + q[9] * scale;
         push_rect(&r->tris, x0, y0, x1 - x0, y1 - y0, VL_WINDOW_TEXT);
     }
 }
