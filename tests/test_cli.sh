@@ -665,12 +665,14 @@ if command -v Xvfb >/dev/null && command -v xdotool >/dev/null && command -v xwd
     wait_log "Esc or q quits"
     sleep 1
     xdotool windowfocus --sync "$wid" key h t
-    wait_log "view: top"
+    wait_log "view: top, zoom 1"
     has "$T/pv.err" "keys shown"
     sleep 0.5
     xwd -root -silent >"$T/pv.xwd"
     xdotool mousemove --window "$wid" 300 300 mousedown 1 mousemove --window "$wid" 420 330 mouseup 1
     wait_log "view: orbit, by the mouse"
+    xdotool click 4 click 4 key c     # the wheel zooms in twice (1.15 each); c keeps the zoom
+    wait_log "view: from camera, zoom 1.3"
     xdotool key q
     wait "$vpid" || fail "run with the preview did not quit cleanly on q"
     kill "$xpid"

@@ -73,7 +73,7 @@ void preview_input(preview *p, const vl_input *in)
             static const char keys[] = "tfoc";
             *obs = vl_stage_observer_default((enum vl_stage_view_kind)(strchr(keys, in->keys[i]) - keys));
             obs->zoom = zoom;
-            VL_INFO(LOG, "view: %s", view_names[obs->kind]);
+            VL_INFO(LOG, "view: %s, zoom %.2g", view_names[obs->kind], obs->zoom);
             break;
         }
         case '+':

@@ -20,12 +20,13 @@
 #pragma GCC diagnostic pop
 
 #define BORDER_PX 2             /* around the picture in picture */
-/* stb_easy_font's pixels are this many window pixels: 1 in a window under
- * 540 pixels high, 2 up to 1440, then 3. */
-static int text_scale(int height) { return height < 540 ? 1 : height < 1440 ? 2 : 3; }
 #define TEXT_PAD_PX 8           /* between a text box's edge and its text */
 #define TEXT_MARGIN_PX 8        /* between the overlay's box and the stage view's corner */
 #define FONT_QUADS_PER_CHAR 12  /* stb_easy_font draws at most 11 for one character */
+
+/* stb_easy_font's pixels are this many window pixels: 1 in a window under
+ * 540 pixels high, 2 up to 1440, then 3. */
+static int text_scale(int height) { return height < 540 ? 1 : height < 1440 ? 2 : 3; }
 
 /* The largest rect of `aspect` that fits box, centred in it. */
 static vl_rect fit(vl_rect box, double aspect)
