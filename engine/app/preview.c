@@ -179,14 +179,17 @@ void preview_overlay(preview *p, session *s, const vl_opts *o, const vl_frame_re
         snprintf(plate, sizeof(plate), ", %llu plate errors%s", (unsigned long long)st.errors,
                  st.broken ? " (broken: last frame held)" : "");
     }
+    char fps[32] = "--";    /* until a second has been measured */
+    if (p->then_ns && p->shown_then)
+        snprintf(fps, sizeof(fps), "%.2f", p->fps);
     vl_rational rate = s->stage->rate;
     snprintf(p->overlay, sizeof(p->overlay),
-             "%.2f fps (stage %.3g), frame %.1f ms\n"
+             "%s fps (stage %.3g), frame %.1f ms\n"
              "timecode %s, clock %s\n"
              "%s\n"
              "%lld dropped, %lld late, %llu bad packets, stale %llu times%s\n"
              "view: %s, zoom %.2g    h: keys",
-             p->fps, (double)rate.num / rate.den, frame_ms, rec->timecode, rec->clock, tracker,
+             fps, (double)rate.num / rate.den, frame_ms, rec->timecode, rec->clock, tracker,
              (long long)dropped, (long long)late, (unsigned long long)bad,
              (unsigned long long)s->feed.stale_events, plate,
              view_names[p->observer.kind], p->observer.zoom);
