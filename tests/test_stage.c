@@ -192,6 +192,7 @@ static bool table_equal(const vl_lens_table *a, const vl_lens_table *b, double t
 static bool tracker_equal(const vl_tracker_config *x, const vl_tracker_config *y, double tol)
 {
     SAME(!strcmp(x->url, y->url) && x->camera == y->camera && x->smoothing == y->smoothing);
+    SAME(!strcmp(x->description, y->description));
     SAME_D(x->delay_ms, y->delay_ms);
     SAME_D(x->predict_ms, y->predict_ms);
     SAME_D(x->stale_ms, y->stale_ms);
@@ -239,7 +240,7 @@ static bool frustum_equal(const vl_frustum_settings *a, const vl_frustum_setting
 
 static bool stage_equal(const vl_stage *a, const vl_stage *b, double tol)
 {
-    SAME(!strcmp(a->name, b->name));
+    SAME(!strcmp(a->name, b->name) && !strcmp(a->description, b->description));
     SAME(a->rate.num == b->rate.num && a->rate.den == b->rate.den);
     SAME(frustum_equal(&a->frustum, &b->frustum, tol));
     SAME(a->n_outputs == b->n_outputs && a->n_sections == b->n_sections);
@@ -689,6 +690,7 @@ static void test_tracker_defaults(void)
     CHECK_P(c.nodal_offset, 0, 0, 0);
     CHECK(c.fov_deg == 0);
     CHECK(!c.lens.preset[0] && c.lens.zoom_fov.n == 0 && c.lens.focus_m.n == 0);
+    CHECK(!c.description[0]);
 
     vl_tracker_config_default(&c, NULL);
     CHECK(c.url[0] == '\0' && c.camera == -1);
@@ -793,6 +795,7 @@ static void test_tracker_json(void)
     CHECK(st->n_trackers == 4);
     const vl_tracker_config *c = &st->trackers[0];
     CHECK(!strcmp(c->url, "freed://0.0.0.0:52380") && c->camera == 2);
+    CHECK(!strcmp(c->description, "jib"));
     CHECK(c->delay_ms == 40 && c->predict_ms == 20 && c->stale_ms == 250 && c->extrapolate_ms == 50);
     CHECK(c->smoothing && c->min_cutoff_hz == 2 && c->beta == 0.1 && c->d_cutoff_hz == 1.5);
     CHECK_P(c->offset, 1, -2, 0.5);
@@ -838,6 +841,9 @@ static void test_tracker_json(void)
     CHECK(json && strstr(json, "\"fov_deg\": 40") && !strstr(json, "\"camera\": -1"));
     CHECK(json && !strstr(json, "\"fov_deg\": 0") && !strstr(json, "wide_fov_deg"));
     CHECK(json && strstr(json, "\"preset\": \"sony\"") && strstr(json, "\"smoothing\": false"));
+    CHECK(json && strstr(json, "\"description\": \"jib\""));  /* kept, and only where given */
+    const char *first = json ? strstr(json, "\"description\"") : NULL;
+    CHECK(first && !strstr(first + 1, "\"description\""));
     free(json);
 
     vl_stage *copy = vl_stage_copy(st);
@@ -912,6 +918,11 @@ static void test_configs(void)
     snprintf(path, sizeof(path), "%s/configs/default-curved.json", root);
     vl_stage *file = vl_stage_load(path);
     vl_stage *builtin = vl_stage_default();
+    if (file) {
+        /* The file says what it is; the built-in stage has no description. */
+        CHECK(file->description[0] != '\0');
+        file->description[0] = '\0';
+    }
     CHECK(file && stage_equal(file, builtin, 1e-9));
     vl_stage_free(file);
 
@@ -961,6 +972,8 @@ static void test_configs(void)
         vl_section_pixel_to_stage(&tv->sections[0], 0, 0, q);
         CHECK_NEAR(hypot(p[0] - q[0], p[2] - q[2]), 65 * 0.0254, 1e-4);
         CHECK(tv->outputs[0].fullscreen && tv->outputs[0].width == 3840);
+        CHECK(!strncmp(tv->description, "A 65-inch 16:9 4K TV", 20));
+        check_round_trip(tv);   /* the description too */
     }
     vl_stage_free(tv);
     snprintf(path, sizeof(path), "%s/configs/wall-ceiling.json", root);
@@ -1003,14 +1016,15 @@ static void test_configs(void)
         CHECK(c->lens.zoom_fov.value[0] != 60 && c->lens.zoom_fov.value[1] != 6);
         CHECK(c->lens.zoom_fov.value[0] > c->lens.zoom_fov.value[1]);
     }
-    /* Their wall is the built-in one: compare with name and trackers set
-     * aside. */
+    /* Their wall is the built-in one: compare with name, description and
+     * trackers set aside. */
     vl_stage *tracked[] = { phone, sony };
     for (int i = 0; i < 2; i++) {
         vl_stage *t = tracked[i];
         if (!t)
             continue;
         snprintf(t->name, sizeof(t->name), "%s", wall->name);
+        snprintf(t->description, sizeof(t->description), "%s", wall->description);
         int n = t->n_trackers;
         t->n_trackers = 0;
         CHECK(stage_equal(t, wall, 1e-9));

@@ -28,6 +28,7 @@
 #include "core/core.h"
 
 #define VL_NAME_MAX 64
+#define VL_TEXT_MAX 1024        /* a description, NUL included */
 
 /* How a canvas becomes an output's signal. Canvas content is sRGB-encoded;
  * each output pixel is decoded to linear light, multiplied by
@@ -176,6 +177,7 @@ typedef struct vl_lens {
  *      added along the camera's own axes. */
 typedef struct vl_tracker_config {
     char url[256];              /* freed://, osc://, opentrackio://[host]:port */
+    char description[VL_TEXT_MAX];  /* free text for people; "" none */
     int camera;                 /* only this camera id; -1: any */
     double delay_ms;            /* a sample describes receive time - delay */
     double predict_ms;          /* render the pose of frame time + predict */
@@ -217,6 +219,7 @@ double vl_lens_eval(const vl_lens_table *t, double raw);
 
 typedef struct vl_stage {
     char name[VL_NAME_MAX];
+    char description[VL_TEXT_MAX];  /* free text for people; "" none */
     vl_rational rate;
     vl_frustum_settings frustum;
     vl_output *outputs;

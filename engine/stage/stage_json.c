@@ -27,7 +27,7 @@
 
 enum kind {
     K_NAME,     /* string of 1 .. VL_NAME_MAX-1 bytes, copied into char[VL_NAME_MAX] */
-    K_TEXT,     /* any string, checked and not stored (a description) */
+    K_TEXT,     /* string of 0 .. VL_TEXT_MAX-1 bytes, copied into char[VL_TEXT_MAX] */
     K_INT,      /* int */
     K_BOOL,     /* bool */
     K_NUM,      /* double; JSON integers are accepted too */
@@ -60,12 +60,13 @@ typedef struct field {
 } field;
 
 #define NAME_EXPECT "a name of 1 to 63 characters"
+#define TEXT_EXPECT "a description of at most 1023 characters"
 #define COLOR_EXPECT "[r, g, b], each from 0 to 1"
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const field stage_fields[] = {
     { "name", K_NAME, 1, { offsetof(vl_stage, name) }, true, .expect = NAME_EXPECT },
-    { "description", K_TEXT, 1, { 0 }, false, .expect = "a one-line description" },
+    { "description", K_TEXT, 1, { offsetof(vl_stage, description) }, false, .expect = TEXT_EXPECT },
     { "rate", K_CUSTOM, 1, { 0 }, true,
       .expect = "a frame rate such as \"25\", \"24000/1001\" or \"29.97\" (at most 1000)" },
     { "frustum", K_CUSTOM, 1, { 0 }, false, .expect = "an object" },
@@ -231,7 +232,7 @@ static const field lens_fields[] = {
 static const field tracker_fields[] = {
     { "url", K_URL, 1, { TRK(url) }, true,
       .expect = "a URL freed://, osc:// or opentrackio://[host]:port of at most 255 characters" },
-    { "description", K_TEXT, 1, { 0 }, false, .expect = "a one-line description" },
+    { "description", K_TEXT, 1, { TRK(description) }, false, .expect = TEXT_EXPECT },
     { "camera", K_INT, 1, { TRK(camera) }, false, 0, 255, false,
       .expect = "a camera id from 0 to 255 (leave it out for any camera)", .has_unset = true, .unset = -1 },
     { "delay_ms", K_NUM, 1, { TRK(delay_ms) }, false, 0, 2000, false,
@@ -313,8 +314,13 @@ static bool read_element(const field *f, const json_t *e, void *dst, size_t off)
         memcpy(p, s, strlen(s) + 1);
         return true;
     }
-    case K_TEXT:
-        return json_is_string(e);
+    case K_TEXT: {
+        const char *s = json_string_value(e);
+        if (!s || strlen(s) >= VL_TEXT_MAX)
+            return false;
+        memcpy(p, s, strlen(s) + 1);
+        return true;
+    }
     case K_BOOL:
         if (!json_is_boolean(e))
             return false;
@@ -833,6 +839,7 @@ static json_t *write_element(const field *f, const void *src, size_t off)
     const char *p = (const char *)src + off;
     switch (f->kind) {
     case K_NAME:
+    case K_TEXT:
     case K_URL: return json_string(p);
     case K_TRANSFER: return json_string(vl_transfer_name(*(const vl_transfer *)p));
     case K_BOOL: return json_boolean(*(const bool *)p);
@@ -841,19 +848,20 @@ static json_t *write_element(const field *f, const void *src, size_t off)
     case K_SIGN: return number(*(const double *)p);
     case K_TABLE: return write_table((const vl_lens_table *)p);
     case K_OBJECT: return write_fields(f->sub, f->n_sub, p);
-    case K_TEXT:
     case K_CUSTOM: break;
     }
     return NULL;
 }
 
 /* A key the reader would leave at this value is not written (see
- * field.has_unset); neither is an empty table. */
+ * field.has_unset); neither is an empty table or description. */
 static bool is_unset(const field *f, const void *src)
 {
     const char *p = (const char *)src + f->off[0];
     if (f->kind == K_TABLE)
         return ((const vl_lens_table *)p)->n == 0;
+    if (f->kind == K_TEXT)
+        return !p[0];
     if (!f->has_unset || f->n != 1)
         return false;
     if (f->kind == K_NAME)
@@ -868,7 +876,7 @@ static json_t *write_fields(const field *fields, size_t n_fields, const void *sr
     json_t *obj = json_object();
     for (size_t i = 0; i < n_fields; i++) {
         const field *f = &fields[i];
-        if (f->kind == K_TEXT || f->kind == K_CUSTOM || is_unset(f, src))
+        if (f->kind == K_CUSTOM || is_unset(f, src))
             continue;
         json_t *v;
         if (f->n == 1) {
