@@ -494,6 +494,19 @@ assert plate[0] == plate[1] and playing[:2] == ["0", "0"], rows     # paused: th
 assert plate[2] >= 150 and playing[2] == "1", rows                  # sought to 6 s and playing
 assert '"internal"' in rows[0], rows
 PY
+# A live stream has nothing to seek in: one message, it plays on.
+ffmpeg -loglevel error -re -f lavfi -i "color=c=0x33cc66:size=128x64:rate=25" -t 8 -c:v mpeg2video \
+    -f mpegts "udp://127.0.0.1:$((port + 3))?pkt_size=1316" &
+streamer=$!
+"$VOLYM" run --headless --stage "$T/ok.json" --plate "udp://127.0.0.1:$((port + 3))" \
+    --plate-mode wall --frames 75 --control 0 2>"$T/live-seek.err" &
+vpid=$!
+cport=$(osc_port "$T/live-seek.err")
+[ -n "$cport" ] && oscsend localhost "$cport" /volym/plate/seek f 2.0
+wait "$vpid" || fail "run with a live stream and a seek failed"
+kill $streamer 2>/dev/null; wait $streamer 2>/dev/null
+has "$T/live-seek.err" "seek: udp://127.0.0.1:$((port + 3)) is a live stream, there is nothing to seek in"
+has "$T/live-seek.err" "75 frames shown"
 
 echo "# n. --clock tracker: frames lock to a simulated 50 Hz FreeD tracker"
 # with_sim NAME FRAMES URL "SIM ARGS" [RUN ARGS...]: volym run takes FRAMES frames

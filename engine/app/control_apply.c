@@ -67,6 +67,10 @@ void apply_control(session *s, const vl_opts *o, const vl_control_cmd *c)
         s->plate_paused = c->kind == VL_CONTROL_PLATE_PAUSE;
         return;
     case VL_CONTROL_PLATE_SEEK:
+        if (s->plate && s->plate_timing.n_frames <= 0) {
+            VL_WARN(LOG, "seek: %s is a live stream, there is nothing to seek in", s->plate_url);
+            return;
+        }
         s->plate_pos = llround(c->v[0] * s->stage->rate.num / s->stage->rate.den);
         return;
     case VL_CONTROL_PLATE_OPEN:
