@@ -654,6 +654,27 @@ for k in 0 1 2 3 4 5 6; do
     got=$(pixel "$T/win/single-000000.png" $(( x / 6 )) 33 640)
     [ "$want" = "$got" ] || fail "single screen: bar $k is '$got', the canvas's '$want'"
 done
+# The camera's path starts again where the camera jumps (a take that leaps
+# 3 m at 1 s): from above, no path to the left of the middle, where the
+# camera stood before the jump.
+python3 - "$T/jump.jsonl" <<'PY'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(101):
+        t = i * 0.02
+        f.write(json.dumps({"t": t, "camera": 1, "x": -1.5 if t < 1 else 1.5, "y": 0.5 + 0.3 * t,
+                            "z": 1.5, "pan": 0, "tilt": 0, "roll": 0}) + "\n")
+PY
+expect "render a take that jumps" "$VOLYM" render --scene builtin:grid --take "$T/jump.jsonl" --frames 50 --view stage \
+    --stage-view top --stage-size 640x360 --out "$T/jump" 2>"$T/jump.err"
+ffmpeg -loglevel error -i "$T/jump/stage-000049.png" -f rawvideo -pix_fmt rgb24 -y "$T/jump.rgb"
+python3 - "$T/jump.rgb" <<'PY' || fail "the path runs on across the jump"
+import sys
+img = open(sys.argv[1], "rb").read()
+blue = lambda x, y: img[(y * 640 + x) * 3 + 2] - img[(y * 640 + x) * 3] > 40
+assert not any(blue(x, y) for y in range(360) for x in range(320))        # none before it
+assert any(blue(x, y) for y in range(360) for x in range(320, 640))       # some after it
+PY
 usage_error "no preview and single screen" "cannot go with --no-preview" run --no-preview --single-screen
 usage_error "unknown view" "expected camera, reference, stage, preview or single" render --view side
 expect "run --single-screen --headless" timeout -k 5 60 "$VOLYM" run --headless --single-screen \

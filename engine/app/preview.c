@@ -15,6 +15,7 @@
 
 #define PATH_SECONDS 10         /* how much of the camera's path the stage view shows */
 #define PATH_MAX_POINTS 1200
+#define PATH_JUMP_M 1.0         /* farther in one frame: a new path (tracking began, a take looped) */
 #define DRAG_DEG_PER_PX 0.3
 #define ZOOM_STEP 1.15          /* one wheel click or + / - */
 #define ZOOM_MIN 0.25
@@ -50,6 +51,11 @@ void preview_add_position(preview *p, const double pos[3])
 {
     if (!p->path_cap)
         return;
+    if (p->path_n) {
+        const double *last = p->path[(p->path_head + p->path_cap - 1) % p->path_cap];
+        if (hypot(hypot(pos[0] - last[0], pos[1] - last[1]), pos[2] - last[2]) > PATH_JUMP_M)
+            p->path_n = 0;
+    }
     memcpy(p->path[p->path_head], pos, sizeof(p->path[0]));
     p->path_head = (p->path_head + 1) % p->path_cap;
     if (p->path_n < p->path_cap)
