@@ -665,8 +665,8 @@ with open(sys.argv[1], "w") as f:
         f.write(json.dumps({"t": t, "camera": 1, "x": -1.5 if t < 1 else 1.5, "y": 0.5 + 0.3 * t,
                             "z": 1.5, "pan": 0, "tilt": 0, "roll": 0}) + "\n")
 PY
-expect "render a take that jumps" "$VOLYM" render --scene builtin:grid --take "$T/jump.jsonl" --frames 50 --view stage \
-    --stage-view top --stage-size 640x360 --out "$T/jump" 2>"$T/jump.err"
+expect "render a take that jumps" "$VOLYM" render --scene builtin:grid --take "$T/jump.jsonl" \
+    --frames 50 --view stage --stage-view top --stage-size 640x360 --out "$T/jump" 2>"$T/jump.err"
 ffmpeg -loglevel error -i "$T/jump/stage-000049.png" -f rawvideo -pix_fmt rgb24 -y "$T/jump.rgb"
 python3 - "$T/jump.rgb" <<'PY' || fail "the path runs on across the jump"
 import sys
