@@ -53,6 +53,34 @@ static double time_frames(vl_renderer *r, vl_scene *scene, int frames, int warmu
     return (vl_now_ns() - t0) / 1e6 / frames;
 }
 
+/* The preview or single-screen window's picture at 1280x720 (read back,
+ * as render --view preview writes it), over the last frame rendered: a
+ * camera with 10 s of path at 25 fps and a five-line overlay. */
+static double time_window(vl_renderer *r, enum vl_window_layout layout, int frames)
+{
+    enum { W = 1280, H = 720, PATH = 250 };
+    double path[PATH][3];
+    for (int i = 0; i < PATH; i++)
+        memcpy(path[i], vl_demo_pose(i / 25.0).pos, sizeof(path[i]));
+    vl_camera cam = { .pose = vl_demo_pose(PATH / 25.0), .fov_h_deg = 50, .width = 1920,
+                      .height = 1080 };
+    vl_window_view v = {
+        .layout = layout,
+        .stage = { .cam = &cam, .observer = vl_stage_observer_default(VL_STAGE_VIEW_ORBIT),
+                   .path = (const double (*)[3])path, .n_path = PATH },
+        .overlay = "25.00 fps (stage 25), frame 12.3 ms\ntimecode 00:00:10:00, clock internal\n"
+                   "tracker freed://:40000: 50 Hz, pose 8 ms old\n0 dropped, 0 late, 0 bad packets\n"
+                   "view: orbit, zoom 1    h: keys",
+    };
+    uint8_t *rgba = vl_xmalloc((size_t)W * H * 4);
+    vl_renderer_window_view(r, &v, W, H, rgba);     /* first use: targets, programs */
+    int64_t t0 = vl_now_ns();
+    for (int n = 0; n < frames; n++)
+        vl_renderer_window_view(r, &v, W, H, rgba);
+    free(rgba);
+    return (vl_now_ns() - t0) / 1e6 / frames;
+}
+
 int vl_bench_main(const vl_opts *o)
 {
     int frames = o->frames ? o->frames : 60;
@@ -78,12 +106,18 @@ int vl_bench_main(const vl_opts *o)
     vl_renderer_textured_pass(r, frames);
     vl_renderer_finish(r);
     double pass_ms = (vl_now_ns() - t0) / 1e6 / frames;
+    double preview_ms = time_window(r, VL_LAYOUT_PREVIEW, frames);
+    double single_ms = time_window(r, VL_LAYOUT_SINGLE, frames);
 
     printf("volym bench: 1920x1080 canvas, camera 1920x1080, %d frames each\n", frames);
     printf("  textured pass   %8.2f ms\n", pass_ms);
     printf("  builtin:grid    %8.2f ms  = %.2f textured passes  (target <= 2.5)\n",
            grid_ms, grid_ms / pass_ms);
     printf("  builtin:fell    %8.2f ms  = %.2f textured passes\n", fell_ms, fell_ms / pass_ms);
+    printf("  preview window  %8.2f ms  = %.2f textured passes  (1280x720, read back)\n",
+           preview_ms, preview_ms / pass_ms);
+    printf("  single screen   %8.2f ms  = %.2f textured passes  (1280x720, read back)\n",
+           single_ms, single_ms / pass_ms);
     ret = 0;
 done:
     vl_scene_destroy(grid);
