@@ -5,6 +5,7 @@
 #include "app/control.h"
 #include "core/core.h"
 #include "check.h"
+#include "lo_check.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -107,17 +108,6 @@ static void send_raw(int port, const void *buf, size_t len)
     struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     CHECK(sendto(tx_fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)) == (ssize_t)len);
-}
-
-/* Serialise m for path into buf; returns the size. Frees m. */
-static size_t serialise(lo_message m, const char *path, uint8_t *buf, size_t cap)
-{
-    size_t n = lo_message_length(m, path);
-    CHECK(n <= cap);
-    if (n <= cap)
-        lo_message_serialise(m, path, buf, &n);
-    lo_message_free(m);
-    return n <= cap ? n : 0;
 }
 
 static void send_msg(int port, lo_message m, const char *path)

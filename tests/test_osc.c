@@ -4,6 +4,7 @@
  * hand. */
 #include "track/track.h"
 #include "check.h"
+#include "lo_check.h"
 #include "collector.h"
 
 #include <float.h>
@@ -31,17 +32,6 @@ static void fixture_init(struct fixture *f)
 static void fixture_reset_counts(struct fixture *f)
 {
     memset(&f->got, 0, sizeof(f->got));
-}
-
-/* Serialise m for path into buf and free m. */
-static size_t serialise(lo_message m, const char *path, uint8_t *buf, size_t cap)
-{
-    size_t n = lo_message_length(m, path);
-    CHECK(n <= cap);
-    if (n <= cap)
-        lo_message_serialise(m, path, buf, &n);
-    lo_message_free(m);
-    return n <= cap ? n : 0;
 }
 
 static void feed(struct fixture *f, const uint8_t *buf, size_t n)
