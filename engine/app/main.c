@@ -245,7 +245,8 @@ static int run_main(const vl_opts *o, bool headless)
         int64_t presented = vl_now_ns();
         int win_w, win_h;
         if (vl_gl_begin_window(s.gl, &win_w, &win_h)) {
-            preview_overlay(&s.preview, &s, o, &rec, frame_ms, shown, dropped, late);
+            preview_overlay(&s.preview, &s, o, &rec, have ? &newest : NULL, frame_ms, shown,
+                            dropped, late);
             vl_window_view view = preview_view(&s.preview, layout, &cam);
             vl_renderer_draw_window(s.renderer, &view, 0, win_w, win_h);
             vl_gl_end_window(s.gl);

@@ -131,33 +131,31 @@ vl_window_view preview_view(preview *p, enum vl_window_layout layout, const vl_c
 
 const char *preview_view_name(const preview *p) { return view_names[p->observer.kind]; }
 
-/* The tracker line: which tracker drives the camera, its rate, how old the
- * pose is. */
-static void tracker_line(preview *p, session *s, const vl_opts *o, double secs, char *buf,
-                         size_t n)
+/* The tracker line: which tracker drives the camera (the one that sent
+ * newest, NULL when none has), its rate, how old the pose was when the
+ * frame began. */
+static void tracker_line(preview *p, session *s, const vl_opts *o, const vl_sample *newest,
+                         double age_ms, double secs, char *buf, size_t n)
 {
-    vl_sample newest;
-    bool have = s->samples && vl_sample_buffer_latest(s->samples, o->camera_id, &newest);
-    if (s->take) {
-        snprintf(buf, n, "camera from the take %s", o->take);
-    } else if (!s->n_trackers) {
+    if (!s->n_trackers) {
         snprintf(buf, n, "no tracker: %s", o->demo && !o->pose_given ? "the demo move" : "a fixed pose");
-    } else if (!have) {
+    } else if (!newest) {
         snprintf(buf, n, "tracker %s: no sample yet", s->trackers[0].url);
     } else {
-        int src = newest.source >= 0 && newest.source < s->n_trackers ? newest.source : 0;
+        int src = newest->source >= 0 && newest->source < s->n_trackers ? newest->source : 0;
         vl_tracker_stats st = vl_tracker_get_stats(s->open[src]);
         if (secs > 0) {
             p->tracker_hz = (st.samples - p->samples_then) / secs;
             p->samples_then = st.samples;
         }
         snprintf(buf, n, "tracker %s: %.0f Hz, pose %.0f ms old", s->trackers[src].url,
-                 p->tracker_hz, (vl_now_ns() - newest.rx_ns) / 1e6);
+                 p->tracker_hz, age_ms);
     }
 }
 
 void preview_overlay(preview *p, session *s, const vl_opts *o, const vl_frame_record *rec,
-                     double frame_ms, int64_t shown, int64_t dropped, int64_t late)
+                     const vl_sample *newest, double frame_ms, int64_t shown, int64_t dropped,
+                     int64_t late)
 {
     /* Rates over the last second. */
     int64_t now = vl_now_ns();
@@ -177,7 +175,7 @@ void preview_overlay(preview *p, session *s, const vl_opts *o, const vl_frame_re
             bad += st.errors[k];
     }
     char tracker[400], plate[128] = "";
-    tracker_line(p, s, o, secs, tracker, sizeof(tracker));
+    tracker_line(p, s, o, newest, rec->pose_age_ms, secs, tracker, sizeof(tracker));
     if (s->plate_url && !s->plate)
         snprintf(plate, sizeof(plate), ", plate did not open");
     else if (s->plate) {

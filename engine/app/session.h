@@ -126,9 +126,11 @@ vl_window_view preview_view(preview *p, enum vl_window_layout layout, const vl_c
 const char *preview_view_name(const preview *p);
 
 /* The overlay's text for a frame of run: rates, frame time, timecode,
- * clock, the tracker, the error counters, the view. */
+ * clock, the tracker (newest: the sample the frame began with, NULL none),
+ * the error counters, the view. */
 void preview_overlay(preview *p, session *s, const vl_opts *o, const vl_frame_record *rec,
-                     double frame_ms, int64_t shown, int64_t dropped, int64_t late);
+                     const vl_sample *newest, double frame_ms, int64_t shown, int64_t dropped,
+                     int64_t late);
 
 /* ---- control_apply.c ------------------------------------------------------ */
 
