@@ -70,16 +70,6 @@ void vl_window_layout(enum vl_window_layout layout, int width, int height, doubl
         camera->y = 0;
 }
 
-/* The renderer's clear colour is transparent black (see
- * vl_renderer_create); a window's pictures are opaque. */
-static void clear_opaque(unsigned rgb, GLbitfield mask)
-{
-    glClearColor((float)((rgb >> 16) & 0xff) / 255.0f, (float)((rgb >> 8) & 0xff) / 255.0f,
-                 (float)(rgb & 0xff) / 255.0f, 1.0f);
-    glClear(mask);
-    glClearColor(0, 0, 0, 0);
-}
-
 /* Two triangles over a rect (window pixels). */
 static void push_rect(vertex_list *l, double x, double y, double w, double h, unsigned rgb)
 {

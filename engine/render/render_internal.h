@@ -113,6 +113,10 @@ void draw_camera_view(vl_renderer *r, const vl_camera *cam);
 
 /* ---- stage_view.c ------------------------------------------------------ */
 
+/* Clear `mask` of the bound framebuffer, colour to opaque rgb (0xRRGGBB),
+ * and leave the renderer's clear colour (transparent black) set again. */
+void clear_opaque(unsigned rgb, GLbitfield mask);
+
 /* Add a vertex (rgb 0xRRGGBB) to l. */
 void push_vertex(vertex_list *l, const double p[3], unsigned rgb);
 

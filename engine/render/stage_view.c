@@ -317,10 +317,14 @@ void draw_flat(vl_renderer *r, const vertex_list *l, GLenum mode)
     glBindVertexArray(0);
 }
 
-static void set_clear(unsigned rgb)
+/* The renderer's clear colour is transparent black (see
+ * vl_renderer_create); a window's pictures are opaque. */
+void clear_opaque(unsigned rgb, GLbitfield mask)
 {
     glClearColor((float)((rgb >> 16) & 0xff) / 255.0f, (float)((rgb >> 8) & 0xff) / 255.0f,
                  (float)(rgb & 0xff) / 255.0f, 1.0f);
+    glClear(mask);
+    glClearColor(0, 0, 0, 0);
 }
 
 void draw_stage_view(vl_renderer *r, const vl_stage_view_desc *d, int width, int height)
@@ -338,9 +342,7 @@ void draw_stage_view(vl_renderer *r, const vl_stage_view_desc *d, int width, int
     vl_camera_proj_matrix(cam, 1.0 + r->stage->frustum.overscan, cam_proj);
     glm_mat4_mul((vec4 *)cam_proj, (vec4 *)cam_view, (vec4 *)cam_vp);
 
-    set_clear(VL_STAGE_VIEW_BACKGROUND);
-    glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
-    glClearColor(0, 0, 0, 0);   /* the renderer's clear colour (see vl_renderer_create) */
+    clear_opaque(VL_STAGE_VIEW_BACKGROUND, GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
     glEnable(GL_DEPTH_TEST);
 
     /* The wall: what vl_renderer_camera_view films, from the observer. */
@@ -353,7 +355,9 @@ void draw_stage_view(vl_renderer *r, const vl_stage_view_desc *d, int width, int
         glUniformMatrix4fv(glGetUniformLocation(outline_prog, "u_vp"), 1, GL_FALSE, vp);
         glUniformMatrix4fv(glGetUniformLocation(outline_prog, "u_cam_vp"), 1, GL_FALSE, cam_vp);
         glUniform1f(glGetUniformLocation(outline_prog, "u_half_width"), OUTLINE_HALF_WIDTH_PX);
-        glUniform3f(glGetUniformLocation(outline_prog, "u_color"), 1.0f, 0.0f, 1.0f);
+        const unsigned c = VL_STAGE_VIEW_OUTLINE;
+        glUniform3f(glGetUniformLocation(outline_prog, "u_color"), (float)(c >> 16) / 255.0f,
+                    (float)((c >> 8) & 0xff) / 255.0f, (float)(c & 0xff) / 255.0f);
         glEnable(GL_POLYGON_OFFSET_FILL);
         glPolygonOffset(-1.0f, -4.0f);
         for (int i = 0; i < r->stage->n_outputs; i++) {
