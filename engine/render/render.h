@@ -54,7 +54,6 @@ enum vl_gl_windows {
  * when no GL 3.3 context can be had. */
 vl_gl *vl_gl_create(const vl_stage *stage, enum vl_gl_windows windows);
 void vl_gl_destroy(vl_gl *gl);
-bool vl_gl_headless(const vl_gl *gl);
 
 /* Show each output's canvas texture in its window and swap them (one
  * vblank wait in all, at the last). No-op headless. */
