@@ -293,7 +293,6 @@ void vl_gl_destroy(vl_gl *gl)
     SDL_Quit();
 }
 
-
 bool vl_gl_begin_window(vl_gl *gl, int *width, int *height)
 {
     if (!gl->preview)
