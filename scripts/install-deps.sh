@@ -8,7 +8,7 @@ PACKAGES="
 gcc libc6-dev meson ninja-build pkg-config python3
 libsdl2-dev libglew-dev libgl1-mesa-dri libegl-mesa0 libegl1
 libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
-liblo-dev liblo-tools libjansson-dev libcglm-dev libstb-dev libassimp-dev libapriltag-dev
+liblo-dev liblo-tools libcbor-dev libjansson-dev libcglm-dev libstb-dev libassimp-dev libapriltag-dev
 clang libclang-rt-14-dev ffmpeg xvfb xauth libglx-mesa0 xdotool x11-apps
 "
 
