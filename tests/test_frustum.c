@@ -137,7 +137,7 @@ static long check_key_region(vl_renderer *r, vl_scene *scene, const vl_camera *c
     const vl_frustum_settings *f = vl_renderer_frustum(r);
     vl_renderer_frame(r, scene, cam, 0);
     vl_renderer_read_canvas(r, 0, rgba);
-    probe p = probe_for(cam, f->overscan);
+    probe p = probe_for(cam, fmax(f->overscan, cam->overscan_min));
     long in = 0, out = 0, in_bad = 0, out_bad = 0, marks = 0;
     for (int y = 0; y < CH; y++) {
         for (int x = 0; x < CW; x++) {
@@ -160,6 +160,85 @@ static long check_key_region(vl_renderer *r, vl_scene *scene, const vl_camera *c
     CHECK(out > 500000 && out_bad == 0);
     CHECK(!markers || marks > 500);
     return in;
+}
+
+/* Where stage point W lands in cam's frustum scaled by `scale` (NDC). */
+static void project(const vl_camera *cam, double scale, const double W[3], double ndc[2])
+{
+    probe p = probe_for(cam, scale - 1);
+    double e[4], c[4];
+    for (int i = 0; i < 4; i++)
+        e[i] = p.view[i] * W[0] + p.view[4 + i] * W[1] + p.view[8 + i] * W[2] + p.view[12 + i];
+    for (int i = 0; i < 4; i++)
+        c[i] = p.proj[i] * e[0] + p.proj[4 + i] * e[1] + p.proj[8 + i] * e[2] + p.proj[12 + i] * e[3];
+    ndc[0] = c[0] / c[3];
+    ndc[1] = c[1] / c[3];
+}
+
+/* Key-region pixels' mean column. */
+static double key_centre_x(const uint8_t *rgba)
+{
+    double sum = 0;
+    long n = 0;
+    for (int y = 0; y < WALL_H; y++)
+        for (int x = 0; x < CW; x++)
+            if (near(px(rgba, x, y), KEY, 1)) {
+                sum += x;
+                n++;
+            }
+    return n ? sum / n : -1;
+}
+
+/* A lens's projection offset shifts the frustum; its distortion overscan
+ * is a floor under the stage's. */
+static void test_lens(vl_renderer *r, vl_scene *grid, uint8_t *rgba)
+{
+    /* By hand: 90 deg wide (tan 1), 2:1 (tan_y 0.5), the axis at NDC
+     * (0.2, -0.1). The point 4 m ahead lands there; (2, 4, 0.5) is at
+     * tangents (0.5, 0.125), so at (0.5 / 1 + 0.2, 0.125 / 0.5 - 0.1) =
+     * (0.7, 0.15); in the frustum twice as wide, (0.5 / 2 + 0.1, 0.125 / 1
+     * - 0.05) = (0.35, 0.075). */
+    vl_camera c = { .pose = { { 0, 0, 0 }, 0, 0, 0 }, .fov_h_deg = 90, .width = 1000, .height = 500,
+                    .shift = { 0.2, -0.1 } };
+    double ndc[2];
+    project(&c, 1, (double[3]){ 0, 4, 0 }, ndc);
+    CHECK(fabs(ndc[0] - 0.2) < 1e-6 && fabs(ndc[1] + 0.1) < 1e-6);
+    project(&c, 1, (double[3]){ 2, 4, 0.5 }, ndc);
+    CHECK(fabs(ndc[0] - 0.7) < 1e-6 && fabs(ndc[1] - 0.15) < 1e-6);
+    project(&c, 2, (double[3]){ 2, 4, 0.5 }, ndc);
+    CHECK(fabs(ndc[0] - 0.35) < 1e-6 && fabs(ndc[1] - 0.075) < 1e-6);
+
+    /* On the wall: the key region is exactly the shifted frustum, and an
+     * axis right of the image centre puts the picture left of the axis. */
+    vl_frustum_settings f = defaults();
+    f.chroma.on = true;
+    set_frustum(r, &f);
+    vl_camera cam = camera(0);
+    check_key_region(r, grid, &cam, false, rgba, "lens: centred");
+    double centred = key_centre_x(rgba);
+    cam.shift[0] = 0.3;
+    check_key_region(r, grid, &cam, false, rgba, "lens: projection offset +0.3");
+    double shifted = key_centre_x(rgba);
+    printf("lens: key region centre x %.1f centred, %.1f shifted\n", centred, shifted);
+    CHECK(shifted < centred - 50);
+    cam.shift[0] = 0;
+
+    /* The floor: a lens asking 0.3 on a stage asking 0.1 gives the stage's
+     * 0.3 region exactly; a lens asking less changes nothing. */
+    f.overscan = 0.3;
+    set_frustum(r, &f);
+    long want = check_key_region(r, grid, &cam, false, rgba, "lens: stage overscan 0.3");
+    f.overscan = 0.1;
+    set_frustum(r, &f);
+    long small = check_key_region(r, grid, &cam, false, rgba, "lens: stage overscan 0.1");
+    cam.overscan_min = 0.3;
+    long lens = check_key_region(r, grid, &cam, false, rgba, "lens: overscan floor 0.3 over 0.1");
+    CHECK(lens == want && small < want);
+    f.overscan = 0.3;
+    set_frustum(r, &f);
+    cam.overscan_min = 0.05;
+    CHECK(check_key_region(r, grid, &cam, false, rgba, "lens: overscan floor 0.05 under 0.3") == want);
+    reset(r);
 }
 
 static void test_chroma(vl_renderer *r, vl_scene *grid, uint8_t *rgba)
@@ -675,6 +754,7 @@ int main(void)
     uint8_t *a = malloc(n), *b = malloc(n), *c = malloc(n);
     if (r && grid && fell) {
         test_chroma(r, grid, a);
+        test_lens(r, grid, a);
         check_soft_flat(r, grid, a, "scene");
         check_soft_scene(r, grid, a, b);
         check_cards(r, grid, a, b, 0, "scene");

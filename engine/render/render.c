@@ -66,11 +66,22 @@ static void frustum_matrix(double tan_x, double tan_y, float out[16])
     out[14] = (float)(-2.0 * f * n / (f - n));
 }
 
+/* A point on the optical axis lands on cam->shift in the camera's image;
+ * the image (and the scaled frustum) stays centred around it, so in the
+ * scaled frustum the axis lands at shift / scale: clip x gets -shift/scale
+ * times view z (w = -z). */
 void vl_camera_proj_matrix(const vl_camera *cam, double scale, float out[16])
 {
     double tan_x = tan(cam->fov_h_deg * M_PI / 360.0) * scale;
     double tan_y = tan_x * cam->height / cam->width;
     frustum_matrix(tan_x, tan_y, out);
+    out[8] = (float)(-cam->shift[0] / scale);
+    out[9] = (float)(-cam->shift[1] / scale);
+}
+
+double vl_camera_overscan(const vl_camera *cam, double stage_overscan)
+{
+    return fmax(stage_overscan, cam->overscan_min);
 }
 
 static void mat4_mul(const float a[16], const float b[16], float out[16])
@@ -539,7 +550,7 @@ void vl_renderer_frame(vl_renderer *r, vl_scene *scene, const vl_camera *cam, do
     bool under = has_cards(fs, false);
     bool split = !r->has_plate || fs->freeze_outer || under || fs->soft_edge > 0;
     bool keep_outer = fs->freeze_outer && r->outer_kind == outer_kind(r, scene);
-    double scale = 1.0 + fs->overscan;
+    double scale = 1.0 + vl_camera_overscan(cam, fs->overscan);
     frame_view fv = { .max_w = (int)lround(cam->width * scale), .max_h = (int)lround(cam->height * scale) };
     if (r->desc.inner_width) {
         fv.max_w = r->desc.inner_width;

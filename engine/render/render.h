@@ -26,16 +26,29 @@
 
 /* A physical camera: where it is, what it sees. */
 typedef struct vl_camera {
-    vl_pose pose;
+    vl_pose pose;               /* the projection centre: for a real lens its
+                                   entrance pupil (the nodal point) */
     double fov_h_deg;           /* horizontal field of view */
     int width, height;          /* its image size; gives the aspect */
+    double shift[2];            /* where the optical axis meets the image, in
+                                   the image's NDC (x right, y up, -1..1); 0,0
+                                   = centred. A lens's projection offset: the
+                                   frustum is shifted, not turned */
+    double overscan_min;        /* the inner frustum's overscan is at least
+                                   this (a lens's distortion overscan factor
+                                   - 1): the stage's overscan when larger */
 } vl_camera;
 
 /* Column-major 4x4 matrices for the camera, in GL clip convention. `scale`
- * multiplies the tangents of the half-angles (1 + overscan for the inner
- * frustum, 1 for the camera itself). */
+ * multiplies the tangents of the half-angles about the image centre (1 +
+ * overscan for the inner frustum, 1 for the camera itself), so the shifted
+ * image stays centred in the wider frustum. */
 void vl_camera_view_matrix(const vl_pose *pose, float out[16]);
 void vl_camera_proj_matrix(const vl_camera *cam, double scale, float out[16]);
+
+/* The inner frustum's overscan for `cam` on a stage whose frustum settings
+ * ask for `stage_overscan`: the larger of the two. */
+double vl_camera_overscan(const vl_camera *cam, double stage_overscan);
 
 /* ---- GL context and presentation ---------------------------------------- */
 

@@ -238,7 +238,9 @@ static void build_geometry(const vl_stage *stage, const vl_stage_view_desc *desc
     const double *pos = cam->pose.pos;
     double tan_x = tan(cam->fov_h_deg * M_PI / 360.0), tan_y = tan_x * cam->height / cam->width;
     for (int k = 0; k < 4; k++) {
-        double sx = (k & 1) ? 1 : -1, sy = (k & 2) ? 1 : -1, d[3], end[3];
+        /* The image corner at NDC (+-1, +-1) is (ndc - shift) * tan off the axis. */
+        double sx = ((k & 1) ? 1 : -1) - cam->shift[0], sy = ((k & 2) ? 1 : -1) - cam->shift[1];
+        double d[3], end[3];
         for (int j = 0; j < 3; j++)
             d[j] = b.forward[j] + sx * tan_x * b.right[j] + sy * tan_y * b.up[j];
         double len = sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
@@ -339,7 +341,7 @@ void draw_stage_view(vl_renderer *r, const vl_stage_view_desc *d, int width, int
     static const float identity[16] = { 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1 };
     vl_stage_view_matrix(r->stage, cam, &d->observer, width, height, vp);
     vl_camera_view_matrix(&cam->pose, cam_view);
-    vl_camera_proj_matrix(cam, 1.0 + r->stage->frustum.overscan, cam_proj);
+    vl_camera_proj_matrix(cam, 1.0 + vl_camera_overscan(cam, r->stage->frustum.overscan), cam_proj);
     glm_mat4_mul((vec4 *)cam_proj, (vec4 *)cam_view, (vec4 *)cam_vp);
 
     clear_opaque(VL_STAGE_VIEW_BACKGROUND, GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
