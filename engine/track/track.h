@@ -23,6 +23,10 @@ typedef struct vl_sample {
     vl_pose pose;               /* metres, degrees, stage axes */
     double fov_h_deg;           /* horizontal FOV, or 0 when unknown */
     double focus_m;             /* focus distance in metres, or 0 when unknown */
+    double sensor_w_mm, sensor_h_mm;   /* active sensor size (static.camera.activeSensorPhysicalDimensions, this sample's or the source's last), 0 = unknown */
+    double entrance_pupil_m;           /* lens.entrancePupilOffset: entrance pupil ahead of the nominal imaging plane, metres (positive towards the object) */
+    double projection_offset_mm[2];    /* lens.projectionOffset x, y in mm, as sent */
+    double overscan;                   /* largest lens.distortion[].overscan factor of this sample, or the source's static lens.distortionOverscanMax, whichever is larger; 0 = none sent (factors are >= 1) */
     bool has_encoders;          /* zoom and focus below were sent */
     uint32_t zoom, focus;       /* raw lens encoder values */
     bool has_timecode;          /* the tracker sent a timecode (OpenTrackIO) */
