@@ -259,6 +259,43 @@ bool session_open(session *s, const vl_opts *o, enum vl_gl_windows windows)
     return true;
 }
 
+/* What a tracked lens says beyond its FOV (OpenTrackIO):
+ *   - the projection centre is the entrance pupil, entrance_pupil_m ahead
+ *     of the sensor (where the transforms end) along the optical axis;
+ *   - the projection offset, mm on the sensor with x right and y down like
+ *     OpenCV's principal point (camdkit's OpenCV_to_OpenTrackIO: dP = w /
+ *     w_px * (c - w_px / 2)), shifts the frustum: NDC x = 2 dx / w,
+ *     y = -2 dy / h;
+ *   - the distortion overscan factor k is a floor of k - 1 under the
+ *     stage's overscan, so the undistorted picture has the pixels it needs. */
+static void apply_lens(session *s, const vl_sample *smp, vl_camera *cam)
+{
+    if (smp->entrance_pupil_m != 0) {
+        vl_basis b = vl_basis_from_ptr(cam->pose.pan_deg, cam->pose.tilt_deg, cam->pose.roll_deg);
+        for (int k = 0; k < 3; k++)
+            cam->pose.pos[k] += b.forward[k] * smp->entrance_pupil_m;
+    }
+    const double *off = smp->projection_offset_mm;
+    if ((off[0] != 0 || off[1] != 0) && smp->sensor_w_mm > 0 && smp->sensor_h_mm > 0) {
+        cam->shift[0] = 2 * off[0] / smp->sensor_w_mm;
+        cam->shift[1] = -2 * off[1] / smp->sensor_h_mm;
+    } else if ((off[0] != 0 || off[1] != 0) && !s->lens_offset_noted) {
+        VL_WARN(LOG, "the tracker sends a projection offset but no sensor size: the offset is ignored "
+                     "until static.camera.activeSensorPhysicalDimensions arrives");
+        s->lens_offset_noted = true;
+    }
+    if (smp->overscan > 1) {
+        cam->overscan_min = smp->overscan - 1;
+        double stage = vl_renderer_frustum(s->renderer)->overscan;
+        if (cam->overscan_min > stage && !s->lens_overscan_noted) {
+            VL_INFO(LOG, "the lens's distortion overscan (factor %.3f) raises the inner frustum's "
+                         "overscan from %.0f %% to %.1f %%", smp->overscan, stage * 100,
+                    cam->overscan_min * 100);
+            s->lens_overscan_noted = true;
+        }
+    }
+}
+
 vl_camera frame_camera(session *s, const vl_opts *o, int64_t n, int64_t frame_t_ns)
 {
     vl_camera cam = { .pose = o->pose, .fov_h_deg = o->fov_h_deg,
@@ -271,6 +308,7 @@ vl_camera frame_camera(session *s, const vl_opts *o, int64_t n, int64_t frame_t_
         cam.pose = smp.pose;
         if (smp.fov_h_deg > 0)
             cam.fov_h_deg = smp.fov_h_deg;
+        apply_lens(s, &smp, &cam);
     } else if (o->demo && !o->pose_given) {
         cam.pose = vl_demo_pose(scene_t_ns / 1e9);
     }

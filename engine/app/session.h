@@ -61,6 +61,8 @@ typedef struct session {
     vl_encoder *encoder;        /* render --out FILE.mkv|mp4 */
     uint8_t *pixels;            /* readback buffer, big enough for any picture */
     preview preview;            /* the stage views' observer and the camera's path */
+    bool lens_offset_noted;     /* said once: a projection offset without a sensor size */
+    bool lens_overscan_noted;   /* said once: the lens raised the inner overscan */
 } session;
 
 /* ---- session.c ------------------------------------------------------------ */
