@@ -734,6 +734,67 @@ else
     echo "(no Xvfb, xdotool or xwd: skipped; scripts/install-deps.sh installs them)"
 fi
 
+echo "# u. media that never fails silently: raw streams, pictures too large, files cut short"
+# A raw H.264 stream (no container, no timestamps) of flat greys: source
+# frame k has luma 16 + 4 k, so the wall says which frame it shows.
+ffmpeg -loglevel error -f lavfi -i "color=black:size=64x32:rate=25,format=yuv420p,geq=lum='16+4*N':cb=128:cr=128" \
+    -frames:v 10 -c:v libx264 -crf 12 -bf 3 -g 5 -y "$T/grey.h264" || fail "making grey.h264"
+# shows DESC DIR "SOURCE FRAMES": DIR's walls, in order, show those source frames.
+shows() {
+    local got="" v k f
+    for f in "$2"/wall-*.png; do
+        v=$(pixel "$f" 960 400); v=${v%% *}
+        got="$got $(( (v * 219 + 510) / 1020 ))"        # RGB grey (Y - 16) * 255 / 219
+    done
+    [ "${got# }" = "$3" ] || fail "$1: the wall shows source frames '${got# }', expected '$3'"
+}
+expect "raw H.264 plate" "$VOLYM" render --plate "$T/grey.h264" --plate-mode wall --frames 12 \
+    --out "$T/raw" 2>"$T/raw.err"
+shows "raw H.264 at the stage rate, looping" "$T/raw" "0 1 2 3 4 5 6 7 8 9 0 1"
+has "$T/raw.err" "no timestamps (a raw stream): 10 frames counted"
+has "$T/raw.err" "has no timestamps: playing it at 25/1 fps, the stage rate"
+# The README's example: --plate-rate 50 on the 25 fps stage shows every other frame.
+expect "raw H.264 at --plate-rate 50" "$VOLYM" render --plate "$T/grey.h264" --plate-rate 50 \
+    --plate-mode wall --frames 6 --out "$T/raw50" 2>"$T/raw50.err"
+shows "raw H.264 at --plate-rate 50" "$T/raw50" "0 2 4 6 8 0"
+has "$T/raw50.err" "playing it at 50/1 fps, --plate-rate"
+expect "--plate-rate on a file with timestamps" "$VOLYM" render --plate "$T/blue.mp4" --plate-rate 50 \
+    --plate-mode wall --out "$T/rate-timed" 2>"$T/rate-timed.err"
+has "$T/rate-timed.err" "--plate-rate 50 ignored: $T/blue.mp4 has timestamps (25/1 fps)"
+usage_error "plate rate" "--plate-rate: expected a frame rate" render --plate x --plate-rate fast
+# A 16384x16384 PNG (ffmpeg will not make one: written here, 1 bit a pixel)
+# is over libavcodec's size limit: one error naming the file, what
+# libavcodec said and the limit; render exits 1, run goes on without it.
+python3 - "$T/huge.png" <<'PY'
+import struct, sys, zlib
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+z = zlib.compressobj(9)
+idat = b"".join(z.compress(b"\0" + b"\xff" * 2048) for _ in range(16384)) + z.flush()
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16384, 16384, 1, 0, 0, 0, 0)) +
+                              chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+PY
+"$VOLYM" render --plate "$T/huge.png" --plate-mode wall --out "$T/huge" 2>"$T/huge.err" &&
+    fail "render --plate huge.png exited 0"
+[ "$(grep -c "error: plate $T/huge.png" "$T/huge.err")" = 1 ] || fail "huge.png: not one error naming it"
+has "$T/huge.err" "Picture size 16384x16384 is invalid (it takes pictures up to (width + 128) x (height + 128) < 2^28 pixels, e.g. 16255x16255)"
+has "$T/huge.err" "fallback pattern"
+expect "run goes on without a picture too large" "$VOLYM" run --headless --frames 3 \
+    --plate "$T/huge.png" 2>"$T/run-huge.err"
+has "$T/run-huge.err" "Picture size 16384x16384 is invalid"
+has "$T/run-huge.err" "3 frames shown"
+# An MKV cut in half: its header promises 50 frames. Once, where it
+# ended; the frames after it are missing, not late; render exits 0.
+ffmpeg -loglevel error -f lavfi -i testsrc=size=64x36:rate=25 -frames:v 50 -c:v mpeg4 -g 10 \
+    -y "$T/whole.mkv" || fail "making whole.mkv"
+head -c $(( $(stat -c %s "$T/whole.mkv") / 2 )) "$T/whole.mkv" >"$T/half.mkv"
+expect "a file cut short plays what there is" "$VOLYM" render --plate "$T/half.mkv" --plate-mode wall \
+    --frames 60 --out "$T/half" 2>"$T/half.err"
+[ "$(grep -c "the file ended at frame [0-9]* of the 50 it promised" "$T/half.err")" = 1 ] ||
+    fail "half.mkv: not said once where it ended"
+grep -qE "decode errors, 0 shown late; the file ended at frame [0-9]+ of 50, its last frame was held" "$T/half.err" ||
+    fail "half.mkv: the summary does not say where it ended, or counts missing frames as late"
+
 if [ "$failures" -ne 0 ]; then
     echo "test_cli: $failures check(s) failed" >&2
     exit 1

@@ -133,7 +133,7 @@ static void test_decode(const char *dir)
     CHECK(wrong == 0);
     /* Past the end: the last frame, and the input says it ended. */
     CHECK(decoded_index(p, 60, &width) == 49);
-    CHECK(vl_plate_get_stats(p).ended);
+    CHECK(vl_plate_get_stats(p).ended && !vl_plate_get_stats(p).cut);
     /* A loop back seeks: frame 5 again, then on from there. */
     CHECK(decoded_index(p, 5, &width) == 5);
     CHECK(decoded_index(p, 6, &width) == 6);
@@ -206,6 +206,84 @@ static void test_decode(const char *dir)
     }
 }
 
+/* The raw-stream clips are flat greys: frame k has luma 16 + 4 k. */
+static int grey_of(const AVFrame *f)
+{
+    return f ? f->data[0][(f->height / 2) * f->linesize[0] + f->width / 2] : -1;
+}
+
+/* A raw elementary stream has no container and no timestamps: its frames
+ * are counted at open and numbered as they decode (B-frames included, in
+ * display order), so frame k of the stream is stage frame k at the stage
+ * rate, lap after lap; a seek back decodes again from the start. */
+static void test_raw_stream(const char *dir, const char *ext, const char *codec)
+{
+    char clip[512], cmd[1024];
+    snprintf(clip, sizeof(clip), "%s/grey.%s", dir, ext);
+    snprintf(cmd, sizeof(cmd), "ffmpeg -loglevel error -f lavfi -i \"color=black:size=64x32:rate=25,"
+             "format=yuv420p,geq=lum='16+4*N':cb=128:cr=128\" -frames:v 50 -c:v %s -y %s",
+             codec, clip);
+    CHECK(system(cmd) == 0);
+    vl_plate *p = vl_plate_open(clip);
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    vl_plate_timing t = vl_plate_source_timing(p);
+    CHECK(t.untimed && t.n_frames == 50);
+    t.rate = R25;
+    t.loop = true;
+    vl_plate_set_loop(p, 0, t.n_frames);
+    int wrong = 0;
+    for (int n = 0; n < 130; n++) {
+        int64_t due = vl_plate_frame_at(&t, R25, n), idx;
+        const AVFrame *f = vl_plate_frame(p, due, SEC, &idx);
+        wrong += due != n % 50 || idx != due || grey_of(f) != 16 + 4 * due;
+    }
+    printf("raw %s: 130 stage frames (2.6 laps), %d not the source frame due\n", ext, wrong);
+    CHECK(wrong == 0);
+    CHECK(vl_plate_get_stats(p).errors == 0 && !vl_plate_get_stats(p).cut);
+    vl_plate_close(p);
+
+    p = vl_plate_open(clip);
+    CHECK(p != NULL);
+    if (p) {
+        int width;
+        CHECK(decoded_index(p, 30, &width) == 30);
+        int64_t idx = decoded_index(p, 5, &width);
+        CHECK(idx == 5 && grey_of(vl_plate_frame(p, 5, SEC, &idx)) == 36);
+        CHECK(decoded_index(p, 60, &width) == 49);     /* past the end: held */
+        CHECK(vl_plate_get_stats(p).ended && !vl_plate_get_stats(p).cut);
+        vl_plate_close(p);
+    }
+}
+
+/* A file cut short (its header promises 50 frames, half of it is there):
+ * the last frame that is there is held, and the stats say where it ended. */
+static void test_cut_short(const char *dir)
+{
+    char clip[512], cmd[1024];
+    snprintf(cmd, sizeof(cmd), "ffmpeg -loglevel error -f lavfi -i testsrc=size=64x36:rate=25 "
+             "-frames:v 50 -c:v mpeg4 -g 10 -y %s/whole.mkv && head -c $(( $(stat -c %%s "
+             "%s/whole.mkv) / 2 )) %s/whole.mkv > %s/cut.mkv", dir, dir, dir, dir);
+    CHECK(system(cmd) == 0);
+    snprintf(clip, sizeof(clip), "%s/cut.mkv", dir);
+    vl_plate *p = vl_plate_open(clip);
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    CHECK(vl_plate_source_timing(p).n_frames == 50);
+    int width;
+    int64_t last = -1;
+    for (int i = 0; i < 50; i++)
+        last = decoded_index(p, i, &width);
+    vl_plate_stats st = vl_plate_get_stats(p);
+    printf("cut.mkv: 50 frames promised, the last one there is %lld, cut at %lld\n",
+           (long long)last, (long long)st.cut_at);
+    CHECK(last > 0 && last < 49);
+    CHECK(st.ended && st.cut && st.cut_at == last + 1);
+    vl_plate_close(p);
+}
+
 static void test_bad_inputs(const char *dir)
 {
     char path[512];
@@ -226,6 +304,9 @@ int main(void)
     char dir[] = "/tmp/volym-media-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
     test_decode(dir);
+    test_raw_stream(dir, "h264", "libx264 -crf 12 -bf 3 -g 10");
+    test_raw_stream(dir, "hevc", "libx265 -crf 12 -x265-params log-level=error:keyint=10:bframes=3");
+    test_cut_short(dir);
     test_bad_inputs(dir);
     char cmd[600];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

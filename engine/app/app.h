@@ -24,6 +24,7 @@ typedef struct vl_opts {
     double plate_screen[3];     /* flat: distance, width, centre height */
     int plate_in, plate_out;    /* source frames; out 0: the end */
     const char *plate_speed;
+    const char *plate_rate;     /* --plate-rate: for a plate with no timestamps */
     bool plate_once;            /* hold the last frame instead of looping */
     const char *stats_path;     /* run: --stats FILE, JSON lines */
     const char *timecode;       /* --timecode: the label of frame 0, or "tracker" */

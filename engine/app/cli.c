@@ -39,6 +39,7 @@ static const opt_def opt_table[] = {
     { "plate-in", OPT_INT, OFF(plate_in), 0, 1e9, "FRAME", "first source frame played (default 0)" },
     { "plate-out", OPT_INT, OFF(plate_out), 1, 1e9, "FRAME", "play up to this source frame, exclusive (default: the end)" },
     { "plate-speed", OPT_STRING, OFF(plate_speed), 0, 0, "S", "playback speed: 1, 0.5, 2, 1/2 ... (default 1)" },
+    { "plate-rate", OPT_STRING, OFF(plate_rate), 0, 0, "RATE", "the rate of a plate with no timestamps (a raw .h264/.hevc stream): 25, 24000/1001, 29.97 ... (default: the stage rate)" },
     { "plate-once", OPT_FLAG, OFF(plate_once), 0, 0, NULL, "hold the last frame at the out point instead of looping" },
     { "pose", OPT_POSE, OFF(pose), 0, 0, "X,Y,Z,PAN,TILT,ROLL", "fixed camera pose, metres and degrees (default 0,0,1.5,0,0,0)" },
     { "fov", OPT_DOUBLE, OFF(fov_h_deg), 1, 170, "H_DEG", "camera horizontal field of view in degrees (default 50)" },
@@ -300,6 +301,12 @@ int vl_opts_parse(vl_opts *opts, int argc, char **argv)
     if (opts->plate_speed && !vl_speed_parse(opts->plate_speed, &speed)) {
         fprintf(stderr, "volym: --plate-speed: expected a positive number or fraction "
                 "(1, 0.5, 1/2), got '%s'\n", opts->plate_speed);
+        return -1;
+    }
+    vl_rational rate;
+    if (opts->plate_rate && !vl_rational_parse(opts->plate_rate, &rate)) {
+        fprintf(stderr, "volym: --plate-rate: expected a frame rate (25, 24000/1001, 29.97), "
+                "got '%s'\n", opts->plate_rate);
         return -1;
     }
     if (opts->plate_out && opts->plate_out <= opts->plate_in) {

@@ -6,6 +6,7 @@
 #include "session.h"
 #include "stage/pattern.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,6 +86,29 @@ static bool open_scene(session *s, const vl_opts *o)
     return s->scene != NULL;
 }
 
+/* A raw stream has no timestamps, so its rate has no source: --plate-rate,
+ * or the stage's (frame n at stage frame n). A file with timestamps keeps
+ * its own rate. Either way the log says which. */
+static void plate_rate(session *s, const vl_opts *o, vl_plate_timing *t)
+{
+    vl_rational r = s->stage->rate;
+    if (o->plate_rate && !t->untimed) {
+        VL_WARN(LOG, "--plate-rate %s ignored: %s has timestamps (%lld/%lld fps); "
+                "--plate-speed changes its pace", o->plate_rate, s->plate_url,
+                (long long)t->rate.num, (long long)t->rate.den);
+        return;
+    }
+    if (!t->untimed)
+        return;
+    if (o->plate_rate)
+        vl_rational_parse(o->plate_rate, &r);
+    VL_INFO(LOG, "plate %s has no timestamps: playing it at %lld/%lld fps, %s "
+            "(libavformat guesses %lld/%lld)", s->plate_url, (long long)r.num, (long long)r.den,
+            o->plate_rate ? "--plate-rate" : "the stage rate; --plate-rate sets another",
+            (long long)t->rate.num, (long long)t->rate.den);
+    t->rate = r;
+}
+
 /* Play plate p (NULL: it did not open, the fallback pattern shows) from
  * its in point; in/out, speed and looping from the command line. */
 static void install_plate(session *s, const vl_opts *o, vl_plate *p)
@@ -105,6 +129,7 @@ static void install_plate(session *s, const vl_opts *o, vl_plate *p)
     t->loop = !o->plate_once;
     if (o->plate_speed)
         vl_speed_parse(o->plate_speed, &t->speed);
+    plate_rate(s, o, t);
     if (t->loop && t->n_frames > 0)
         vl_plate_set_loop(p, t->in_frame, t->out_frame > 0 ? t->out_frame : t->n_frames);
 }
@@ -191,8 +216,13 @@ void update_plate(session *s, int64_t timeout_ns)
             s->plate_failed = true;
         s->plate_index = got;
     }
-    if (got != due && !vl_plate_get_stats(s->plate).ended)
-        s->plate_late++;
+    if (got != due) {
+        vl_plate_stats st = vl_plate_get_stats(s->plate);
+        /* Past where a cut-short file ended, frames are missing, not late
+         * (the plate stats count them). */
+        if (!st.ended && !(st.cut && due >= st.cut_at))
+            s->plate_late++;
+    }
 }
 
 void report_plate(session *s)
@@ -204,10 +234,14 @@ void report_plate(session *s)
         return;
     }
     vl_plate_stats st = vl_plate_get_stats(s->plate);
-    VL_INFO(LOG, "plate %s: %llu frames decoded, %llu decode errors, %lld shown late%s", s->plate_url,
+    char cut[96] = "";
+    if (st.cut)
+        snprintf(cut, sizeof(cut), "; the file ended at frame %lld of %lld, its last frame was held",
+                 (long long)st.cut_at, (long long)s->plate_timing.n_frames);
+    VL_INFO(LOG, "plate %s: %llu frames decoded, %llu decode errors, %lld shown late%s%s", s->plate_url,
             (unsigned long long)st.decoded, (unsigned long long)st.errors,
             (long long)s->plate_late,
-            st.broken ? "; the stream broke, its last good frame was held" : "");
+            st.broken ? "; the stream broke, its last good frame was held" : "", cut);
 }
 
 /* --pattern: every output's canvas shows the test pattern, not the scene. */

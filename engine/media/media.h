@@ -22,6 +22,11 @@ typedef struct vl_plate_timing {
     vl_rational speed;          /* 1/1 normal; 1/2 half speed; 2/1 double */
     bool loop;                  /* at the out point go back to the in point;
                                    otherwise hold the last frame */
+    bool untimed;               /* the source has no timestamps (a raw .h264 /
+                                   .hevc stream): frames are numbered in decode
+                                   order, n_frames was counted at open, and rate
+                                   is only libavformat's guess for the caller to
+                                   replace (volym: the stage rate, --plate-rate) */
 } vl_plate_timing;
 
 /* The source frame shown at stage frame n (n >= 0) of a stage running at
@@ -43,8 +48,12 @@ struct AVFrame;
 typedef struct vl_plate vl_plate;
 
 /* Open any input libavformat reads (file, image sequence, stream) and start
- * decoding its best video stream. On failure logs one message (the input,
- * what went wrong) and returns NULL. */
+ * decoding its best video stream. A seekable file with no timestamps at all
+ * (a raw elementary stream) has its packets counted first, one a frame
+ * (vl_plate_timing.untimed). On failure logs one message (the input, what
+ * went wrong: what libavcodec said where it refuses the pictures, as it does
+ * one over 16255x16255) and returns NULL. Installs a log callback into
+ * FFmpeg (once) that passes everything on to FFmpeg's default one. */
 vl_plate *vl_plate_open(const char *url);
 void vl_plate_close(vl_plate *p);
 
@@ -58,7 +67,9 @@ vl_plate_timing vl_plate_source_timing(const vl_plate *p);
  * valid until the next call. NULL before the first frame has decoded.
  * Asking for a frame before the one shown (a loop), or more than 50
  * frames past the newest decoded one of a file (a jump ahead), makes the
- * decoder seek; until it has, the old frame is returned with *index -1. */
+ * decoder seek; until it has, the old frame is returned with *index -1.
+ * An untimed source seeks by decoding again from its start (and does not
+ * jump ahead: that is no faster than decoding on). */
 const struct AVFrame *vl_plate_frame(vl_plate *p, int64_t frame, int64_t timeout_ns,
                                      int64_t *index);
 
@@ -71,10 +82,13 @@ void vl_plate_set_loop(vl_plate *p, int64_t in, int64_t out);
 
 /* Counters: frames decoded, decode errors; ended once the input has ended
  * or broken, broken when it stopped on errors rather than at its end (the
- * last good frame stays available either way). */
+ * last good frame stays available either way); cut once the input has
+ * ended at frame cut_at, before the n_frames it promised (a truncated file:
+ * said once in the log; frame cut_at - 1 stands in for the rest). */
 typedef struct vl_plate_stats {
     uint64_t decoded, errors;
-    bool ended, broken;
+    bool ended, broken, cut;
+    int64_t cut_at;
 } vl_plate_stats;
 vl_plate_stats vl_plate_get_stats(vl_plate *p);
 

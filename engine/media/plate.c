@@ -8,7 +8,9 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,6 +35,12 @@ struct vl_plate {
     int64_t start_pts;
     vl_rational rate;
     int64_t n_frames;
+    /* No timestamps in the input (a raw .h264 / .hevc stream): frames are
+     * numbered in the order they decode, and a seek goes to the start. */
+    bool untimed;
+    /* The decoder thread's own: */
+    int64_t next_index;         /* untimed: the number of the next frame decoded */
+    int64_t last_index;         /* the last frame decoded since the last seek; -1 none */
     pthread_t thread;
     bool thread_started;
     atomic_bool quit;           /* vl_plate_close: blocking I/O returns */
@@ -48,7 +56,7 @@ struct vl_plate {
     int64_t loop_in, loop_out;  /* loop_out <= loop_in: no loop */
     int64_t lap;                /* the lap being decoded */
     bool wrap;                  /* the decoder is due to go back to loop_in */
-    bool preroll;               /* ... and has, but is not there yet */
+    int64_t preroll_to;         /* after a seek: frames before this one are dropped; -1 none */
     AVFrame *queue[QUEUE];      /* decoded, in (lap, frame number) order */
     int64_t queue_index[QUEUE], queue_lap[QUEUE];
     int head, n;
@@ -66,6 +74,29 @@ static const char *av_error(int err, char *buf, size_t n)
     return buf;
 }
 
+/* The first error FFmpeg logged on this thread since it was cleared, so
+ * that a file libavcodec refuses gets a message saying why (FFmpeg's own
+ * log is off unless --verbose). Everything still goes on to FFmpeg's
+ * default log. */
+static _Thread_local char av_said[200];
+
+static void av_log_hook(void *avcl, int level, const char *fmt, va_list vl)
+{
+    if (level <= AV_LOG_ERROR && !av_said[0]) {
+        va_list copy;
+        va_copy(copy, vl);
+        vsnprintf(av_said, sizeof(av_said), fmt, copy);
+        va_end(copy);
+        av_said[strcspn(av_said, "\n")] = 0;
+    }
+    av_log_default_callback(avcl, level, fmt, vl);
+}
+
+static void hook_av_log(void)
+{
+    av_log_set_callback(av_log_hook);
+}
+
 /* libavformat asks this during blocking I/O: nonzero makes it give up. */
 static int interrupted(void *arg)
 {
@@ -74,9 +105,34 @@ static int interrupted(void *arg)
     return atomic_load(&p->quit) || (deadline && vl_now_ns() > deadline);
 }
 
+/* A file with no timestamps at all (a raw elementary stream) has no length
+ * libavformat knows: count its packets, one a frame, and go back to the
+ * start. A file whose packets do carry timestamps stays as it was. */
+static void count_frames(vl_plate *p)
+{
+    int64_t n = 0;
+    bool timed = false;
+    while (!timed) {
+        atomic_store(&p->io_deadline, vl_now_ns() + STALL_TIMEOUT_NS);
+        if (av_read_frame(p->fmt, p->pkt) < 0)
+            break;
+        if (p->pkt->stream_index == p->stream) {
+            n++;
+            timed = p->pkt->pts != AV_NOPTS_VALUE || p->pkt->dts != AV_NOPTS_VALUE;
+        }
+        av_packet_unref(p->pkt);
+    }
+    av_seek_frame(p->fmt, -1, 0, AVSEEK_FLAG_BACKWARD | AVSEEK_FLAG_BYTE);
+    if (!timed && n > 0) {
+        p->untimed = true;
+        p->n_frames = n;
+    }
+}
+
 static bool open_input(vl_plate *p, const char *url)
 {
     char e[128];
+    av_said[0] = 0;
     p->fmt = avformat_alloc_context();
     p->fmt->interrupt_callback = (AVIOInterruptCB){ interrupted, p };
     atomic_store(&p->io_deadline, vl_now_ns() + OPEN_TIMEOUT_NS);
@@ -96,6 +152,14 @@ static bool open_input(vl_plate *p, const char *url)
         return false;
     }
     AVStream *st = p->fmt->streams[p->stream];
+    /* libavformat found the stream but libavcodec could not decode a
+     * picture of it (a 16384x16384 PNG: libavcodec's size limit). */
+    if (st->codecpar->width <= 0 || st->codecpar->height <= 0) {
+        VL_ERR(LOG, "plate %s: libavcodec's %s decoder cannot decode it: %s (it takes pictures "
+               "up to (width + 128) x (height + 128) < 2^28 pixels, e.g. 16255x16255)", url,
+               codec->name, av_said[0] ? av_said : "it found no picture size");
+        return false;
+    }
     p->dec = avcodec_alloc_context3(codec);
     /* All cores, frame and slice threads: a 4K H.264 plate needs both
      * cores of a small laptop (the frames decoded ahead hide the delay). */
@@ -122,6 +186,9 @@ static bool open_input(vl_plate *p, const char *url)
         p->n_frames = av_rescale_q(st->duration, st->time_base, av_inv_q(r));
     else if (p->fmt->duration > 0)
         p->n_frames = av_rescale_q(p->fmt->duration, AV_TIME_BASE_Q, av_inv_q(r));
+    bool seekable = p->fmt->pb && (p->fmt->pb->seekable & AVIO_SEEKABLE_NORMAL);
+    if (p->n_frames <= 0 && st->start_time == AV_NOPTS_VALUE && seekable)
+        count_frames(p);
     /* A live stream is joined somewhere in the middle: its frames count
      * from the first one decoded here. */
     if (p->n_frames <= 0)
@@ -131,6 +198,8 @@ static bool open_input(vl_plate *p, const char *url)
 
 static int64_t frame_number(vl_plate *p, const AVFrame *f)
 {
+    if (p->untimed)
+        return p->next_index++;
     int64_t pts = f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp : f->pts;
     if (pts == AV_NOPTS_VALUE)
         return 0;
@@ -173,11 +242,33 @@ static void clear_queue(vl_plate *p)
 static void seek(vl_plate *p, int64_t frame)
 {
     atomic_store(&p->io_deadline, vl_now_ns() + STALL_TIMEOUT_NS);
+    p->last_index = -1;
+    if (p->untimed) {           /* no timestamps to seek by: from the start */
+        av_seek_frame(p->fmt, -1, 0, AVSEEK_FLAG_BACKWARD | AVSEEK_FLAG_BYTE);
+        avcodec_flush_buffers(p->dec);
+        p->next_index = 0;
+        return;
+    }
     AVRational fr = { (int)p->rate.den, (int)p->rate.num };
     int64_t ts = p->start_pts + av_rescale_q(frame, fr, p->time_base);
     if (av_seek_frame(p->fmt, p->stream, ts, AVSEEK_FLAG_BACKWARD) < 0)
         av_seek_frame(p->fmt, -1, 0, AVSEEK_FLAG_BACKWARD | AVSEEK_FLAG_BYTE);
     avcodec_flush_buffers(p->dec);
+}
+
+/* At the end of the input: a file that ends before the frames it promised
+ * (cut short) is said once and counted; its last frame stands in for the
+ * rest. Lock held. */
+static void check_end(vl_plate *p)
+{
+    int64_t end = p->last_index + 1;
+    if (p->stats.cut || p->last_index < 0 || p->n_frames <= 0 || end >= p->n_frames)
+        return;
+    VL_WARN(LOG, "plate %s: the file ended at frame %lld of the %lld it promised (cut short?); "
+            "frame %lld stands in for the rest", p->url, (long long)end, (long long)p->n_frames,
+            (long long)end - 1);
+    p->stats.cut = true;
+    p->stats.cut_at = end;
 }
 
 static void *decode_thread(void *arg)
@@ -191,7 +282,7 @@ static void *decode_thread(void *arg)
             int64_t to = p->wrap ? p->loop_in : p->seek_to;
             if (p->seek_to >= 0)
                 clear_queue(p);     /* the reader jumped: what is queued is stale */
-            p->preroll = p->wrap;
+            p->preroll_to = to;
             p->seek_to = -1;
             p->wrap = p->ended = false;
             pthread_mutex_unlock(&p->lock);
@@ -211,15 +302,18 @@ static void *decode_thread(void *arg)
             continue;
         }
         bool looping = p->loop_out > p->loop_in;
+        if (err == AVERROR_EOF)
+            check_end(p);
         if (err == 0) {
             errors_in_a_row = 0;
             p->stats.decoded++;
             int64_t index = frame_number(p, f);
-            if (p->preroll && index < p->loop_in) {
+            p->last_index = index;
+            if (index < p->preroll_to) {
                 av_frame_unref(f);      /* decoded on the way from a key frame */
                 continue;
             }
-            p->preroll = false;
+            p->preroll_to = -1;
             int slot = (p->head + p->n) % QUEUE;
             av_frame_move_ref(p->queue[slot], f);
             p->queue_index[slot] = index;
@@ -252,10 +346,13 @@ static void *decode_thread(void *arg)
 
 vl_plate *vl_plate_open(const char *url)
 {
+    static pthread_once_t hooked = PTHREAD_ONCE_INIT;
+    pthread_once(&hooked, hook_av_log);
     vl_plate *p = vl_xcalloc(1, sizeof(*p));
     snprintf(p->url, sizeof(p->url), "%s", url ? url : "");
     p->shown_index = -1;
     p->seek_to = -1;
+    p->last_index = p->preroll_to = -1;
     pthread_mutex_init(&p->lock, NULL);
     /* Timed waits use absolute CLOCK_MONOTONIC times, as vl_now_ns does. */
     pthread_condattr_t attr;
@@ -274,9 +371,14 @@ vl_plate *vl_plate_open(const char *url)
         goto fail;
     }
     p->thread_started = true;
-    VL_INFO(LOG, "plate %s: %dx%d %s at %lld/%lld fps, %lld frames", url, p->dec->width,
-            p->dec->height, p->dec->codec->name, (long long)p->rate.num, (long long)p->rate.den,
-            (long long)p->n_frames);
+    if (p->untimed)
+        VL_INFO(LOG, "plate %s: %dx%d %s, no timestamps (a raw stream): %lld frames counted, "
+                "numbered as they decode", url, p->dec->width, p->dec->height,
+                p->dec->codec->name, (long long)p->n_frames);
+    else
+        VL_INFO(LOG, "plate %s: %dx%d %s at %lld/%lld fps, %lld frames", url, p->dec->width,
+                p->dec->height, p->dec->codec->name, (long long)p->rate.num,
+                (long long)p->rate.den, (long long)p->n_frames);
     return p;
 fail:
     vl_plate_close(p);
@@ -308,7 +410,8 @@ void vl_plate_close(vl_plate *p)
 
 vl_plate_timing vl_plate_source_timing(const vl_plate *p)
 {
-    return (vl_plate_timing){ .rate = p->rate, .n_frames = p->n_frames, .speed = { 1, 1 } };
+    return (vl_plate_timing){ .rate = p->rate, .n_frames = p->n_frames, .speed = { 1, 1 },
+                              .untimed = p->untimed };
 }
 
 /* The newest frame decoded in the lap being read (a later lap's frames
@@ -333,7 +436,7 @@ const AVFrame *vl_plate_frame(vl_plate *p, int64_t frame, int64_t timeout_ns, in
     if (back && p->loop_out > p->loop_in && frame >= p->loop_in) {
         p->read_lap = p->shown_lap + 1;
     } else if (back || (p->seek_to < 0 && p->shown_index >= 0 && p->n_frames > 0 &&
-                        frame > newest_queued(p) + SEEK_AHEAD)) {
+                        !p->untimed && frame > newest_queued(p) + SEEK_AHEAD)) {
         p->seek_to = frame;
         p->read_lap = ++p->lap;
         p->shown_index = -1;
