@@ -1,44 +1,50 @@
 /* OpenTrackIO (SMPTE RIS-OSVP) over UDP: the 16-byte datagram header,
- * reassembly of segmented messages, and the JSON sample (jansson).
+ * sequence numbers, reassembly of segmented messages, and the sample read
+ * from a JSON (jansson) or CBOR (opentrackio_cbor.c, into the same jansson
+ * value) payload. The contract is in track.h; here, why it is so.
  *
- * Reassembly is bounded: at most MAX_OPEN messages are being put together
- * at once, each at most MAX_MESSAGE bytes in at most MAX_SEGMENTS pieces,
- * with all buffers allocated when the parser is created. A message is
- * dropped, and counted as VL_TRACK_SEGMENT once, when
- *   - a newer message completes while it is still missing pieces (a late
- *     pose is worse than none: it would be stamped after newer ones),
- *   - a further message needs its slot and it is the oldest one open,
- *   - a piece of it contradicts the others (overlaps one with a different
- *     length, moves the end, passes MAX_MESSAGE), or
- *   - a piece of it arrives after a newer message already completed.
- * A dropped message leaves a tombstone, so its later pieces are ignored
- * instead of being counted again. */
+ * Reassembly follows the spec's reference receiver (opentrackio_receiver.py
+ * in SMPTE's camdkit) and Unreal's LiveLinkOpenTrackIO: the reference
+ * sender gives every datagram its own sequence number, so segments cannot
+ * be matched by number; they are appended in arrival order while each
+ * starts where the message so far ends. One message is in progress per
+ * parser, in one buffer allocated with it. */
 #include "track/track.h"
+#include "track/opentrackio_cbor.h"
 
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define LOG "track"
 #define MAGIC "OTrk"
-#define ENCODING_JSON 0x01
-#define ENCODING_CBOR 0x02
 #define LAST_SEGMENT 0x8000
 #define MAX_SEGMENT_PAYLOAD 0x7FFF      /* 15-bit payload length */
 #define CHECKSUM_OFFSET 14              /* the checksum covers the header
                                            bytes before it */
 #define MAX_MESSAGE 65536
-#define MAX_OPEN 4
-#define MAX_SEGMENTS 256
-/* How far back (in sequence numbers) a piece still counts as a late piece
- * of an old message rather than the start of a new stream, e.g. a
- * restarted sender counting from 0 again. */
-#define REORDER_WINDOW 64
-#define MAX_CAMERAS 16                  /* sensor widths remembered */
+/* Sequence numbers remembered behind the newest: a repeat among them is a
+ * duplicate (multicast over two paths repeats within a few datagrams). */
+#define SEQUENCE_WINDOW 32
+/* The largest forward jump counted as lost datagrams; a larger one, either
+ * way round the 16-bit circle, is a sender that restarted. */
+#define MAX_GAP 1024
+/* "Consumers shall discard any messages containing a Source Number of 0 or
+ * 201-255" (OpenTrackIO 1.0.1, Source Number). */
+#define MIN_SOURCE 1
+#define MAX_SOURCE 200
+#define MAX_SOURCES 16                  /* static data remembered */
 #define MAX_TRANSFORMS 32
+#define NAME_SIZE 64                    /* make, model, label as kept */
+/* Changes of one source's static data logged; a source whose static data
+ * keeps changing would otherwise log at its sample rate. */
+#define MAX_STATIC_LOGS 8
 
-/* Sensor width the encoder writes with a FOV: full-frame 36 x 24 mm. */
+/* Sensor written with a FOV when the sample has none: full frame. */
 #define ENCODE_SENSOR_W_MM 36.0
 #define ENCODE_SENSOR_H_MM 24.0
 #define RAD_TO_DEG (180.0 / M_PI)
@@ -52,49 +58,57 @@ struct header {
     uint16_t length;
 };
 
-struct segment {
-    uint32_t offset, length;
+/* Names in the static data, where they are found. */
+enum name { CAMERA_MAKE, CAMERA_MODEL, CAMERA_LABEL, LENS_MAKE, LENS_MODEL, TRACKER_MAKE,
+            TRACKER_MODEL, N_NAMES };
+static const struct {
+    const char *section, *key;
+} name_keys[N_NAMES] = {
+    [CAMERA_MAKE] = { "camera", "make" },   [CAMERA_MODEL] = { "camera", "model" },
+    [CAMERA_LABEL] = { "camera", "label" }, [LENS_MAKE] = { "lens", "make" },
+    [LENS_MODEL] = { "lens", "model" },     [TRACKER_MAKE] = { "tracker", "make" },
+    [TRACKER_MODEL] = { "tracker", "model" },
 };
 
-enum slot_state { SLOT_FREE, SLOT_OPEN, SLOT_DROPPED };
-
-/* One message being put back together (or the tombstone of a dropped one). */
-struct slot {
-    enum slot_state state;
-    uint16_t sequence;
-    uint64_t opened;                    /* parser->clock when it was opened */
-    bool have_end;
-    uint32_t end;                       /* message size, known from the last
-                                           segment */
-    uint32_t received;                  /* bytes so far; segments never
-                                           overlap, so complete means
-                                           received == end */
-    int n_segments;
-    struct segment segments[MAX_SEGMENTS];
-    uint8_t *data;                      /* MAX_MESSAGE bytes */
+/* What a source's static data said so far; 0 and "" = not sent. Compared
+ * with memcmp, so always zeroed before it is filled. */
+struct statics {
+    double sensor_w_mm, sensor_h_mm;
+    double overscan_max;                /* static.lens.distortionOverscanMax */
+    char names[N_NAMES][NAME_SIZE];
 };
 
-/* Sensor width from a message's static data, kept for later samples of the
- * same source: static data is sent less often than every sample. */
-struct sensor_entry {
-    int camera;
-    double width_mm;
+struct source_statics {
+    int source;
+    int logs;                           /* changes logged so far */
+    struct statics st;
+};
+
+enum rx_state {
+    RX_IDLE,                            /* between messages */
+    RX_OPEN,                            /* a segmented message in progress */
+    RX_DISCARDING,                      /* a broken message's segments keep
+                                           coming: ignored, counted once */
 };
 
 struct vl_otrk_parser {
-    struct slot slots[MAX_OPEN];
-    uint64_t clock;
-    bool have_done;
-    uint16_t last_done;                 /* newest completed sequence */
-    struct sensor_entry sensors[MAX_CAMERAS];
-    int n_sensors, next_sensor;         /* reused round robin when full */
+    bool have_sequence;
+    uint16_t newest;                    /* highest sequence number so far */
+    uint32_t seen;                      /* bit i: newest - i arrived */
+
+    enum rx_state state;
+    uint8_t encoding;                   /* of the message in progress */
+    uint32_t received;                  /* its bytes so far */
+    uint8_t *data;                      /* MAX_MESSAGE bytes */
+
+    struct source_statics sources[MAX_SOURCES];
+    int n_sources, next_source;         /* reused round robin when full */
 };
 
 vl_otrk_parser *vl_otrk_parser_create(void)
 {
     vl_otrk_parser *p = vl_xcalloc(1, sizeof(*p));
-    for (int i = 0; i < MAX_OPEN; i++)
-        p->slots[i].data = vl_xmalloc(MAX_MESSAGE);
+    p->data = vl_xmalloc(MAX_MESSAGE);
     return p;
 }
 
@@ -102,8 +116,7 @@ void vl_otrk_parser_destroy(vl_otrk_parser *p)
 {
     if (!p)
         return;
-    for (int i = 0; i < MAX_OPEN; i++)
-        free(p->slots[i].data);
+    free(p->data);
     free(p);
 }
 
@@ -113,27 +126,34 @@ static void report(const vl_track_sink *sink, enum vl_track_error e)
         sink->error(sink->ctx, e);
 }
 
+static void note(const vl_track_sink *sink, enum vl_track_event e, uint32_t n)
+{
+    if (sink->event)
+        sink->event(sink->ctx, e, n);
+}
+
 /* ---- datagram header ------------------------------------------------------ */
 
-/* Fletcher-16: two running sums mod 255, the second summing the first;
- * the value is (sum2 << 8) | sum1. Like every header field it travels
+/* Fletcher-16 "with a modulus of 256" (the spec's header table and its
+ * reference code, uint8_t sums); like every header field it travels
  * big-endian, so sum2 is the first checksum byte on the wire. */
 struct fletcher {
-    uint32_t sum1, sum2;
+    uint8_t sum1, sum2;
 };
 
 static void fletcher_add(struct fletcher *f, const uint8_t *data, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
-        f->sum1 = (f->sum1 + data[i]) % 255;
-        f->sum2 = (f->sum2 + f->sum1) % 255;
+        f->sum1 = (uint8_t)(f->sum1 + data[i]);
+        f->sum2 = (uint8_t)(f->sum2 + f->sum1);
     }
 }
 
 uint16_t vl_fletcher16(const uint8_t *data, size_t len)
 {
     struct fletcher f = { 0, 0 };
-    fletcher_add(&f, data, len);
+    if (data)
+        fletcher_add(&f, data, len);
     return (uint16_t)(f.sum2 << 8 | f.sum1);
 }
 
@@ -187,11 +207,36 @@ static bool read_header(const uint8_t *buf, size_t len, struct header *h,
         *err = VL_TRACK_BAD_CHECKSUM;
         return false;
     }
-    /* CBOR is valid OpenTrackIO, but volym has no CBOR decoder. */
-    if (h->encoding != ENCODING_JSON) {
-        *err = VL_TRACK_BAD_TYPE;
+    return true;
+}
+
+/* a - b in sequence-number space (wraps at 16 bits). */
+static int seq_diff(uint16_t a, uint16_t b)
+{
+    int d = (a - b) & 0xFFFF;
+    return d >= 0x8000 ? d - 0x10000 : d;
+}
+
+/* False when the datagram is to be ignored: a duplicate (counted), or a late
+ * one behind the newest, whose place was counted as lost when the newer one
+ * came and whose pose would be stamped after newer poses. */
+static bool fresh_sequence(vl_otrk_parser *p, uint16_t sequence, const vl_track_sink *sink)
+{
+    int d = seq_diff(sequence, p->newest);
+    if (p->have_sequence && d <= 0 && d > -SEQUENCE_WINDOW) {
+        if (p->seen >> -d & 1)
+            report(sink, VL_TRACK_DUPLICATE);
         return false;
     }
+    if (p->have_sequence && d > 0 && d <= MAX_GAP) {
+        if (d > 1)
+            note(sink, VL_TRACK_LOST, (uint32_t)(d - 1));
+        p->seen = d < SEQUENCE_WINDOW ? p->seen << d | 1 : 1;
+    } else {
+        p->seen = 1;                    /* the first datagram, or a restart */
+    }
+    p->have_sequence = true;
+    p->newest = sequence;
     return true;
 }
 
@@ -354,46 +399,129 @@ static bool read_transforms(const json_t *root, vl_pose *pose)
     return isfinite(pose->pos[0]) && isfinite(pose->pos[1]) && isfinite(pose->pos[2]);
 }
 
-/* ---- lens ----------------------------------------------------------------- */
+/* ---- static data ---------------------------------------------------------- */
 
-static double *sensor_width(vl_otrk_parser *p, int camera, bool create)
+/* A name as kept and logged: cut to NAME_SIZE at a UTF-8 character
+ * boundary, control characters (a terminal's escapes) as '?'. */
+static void keep_name(char *dst, const char *src)
 {
-    for (int i = 0; i < p->n_sensors; i++) {
-        if (p->sensors[i].camera == camera)
-            return &p->sensors[i].width_mm;
+    size_t n = strlen(src);
+    if (n >= NAME_SIZE) {
+        n = NAME_SIZE - 1;
+        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+            n--;
     }
-    if (!create)
-        return NULL;
-    struct sensor_entry *e;
-    if (p->n_sensors < MAX_CAMERAS) {
-        e = &p->sensors[p->n_sensors++];
-    } else {
-        e = &p->sensors[p->next_sensor];
-        p->next_sensor = (p->next_sensor + 1) % MAX_CAMERAS;
-    }
-    *e = (struct sensor_entry){ .camera = camera };
-    return &e->width_mm;
+    for (size_t i = 0; i < n; i++)
+        dst[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7F ? '?' : src[i];
+    memset(dst + n, 0, NAME_SIZE - n);
 }
 
-/* static.camera.activeSensorPhysicalDimensions, remembered per camera. */
-static bool read_sensor(vl_otrk_parser *p, const json_t *root, int camera)
+/* The fields of root's "static" over *st (fields it does not carry keep
+ * their value: a producer may send its parts apart). *present: it had one. */
+static bool read_static(const json_t *root, struct statics *st, bool *present)
 {
-    json_t *stat, *cam, *dims;
-    double width, height;
+    json_t *stat, *cam = NULL, *lens = NULL, *dims, *v;
     enum field f = object_field(root, "static", &stat);
-    if (f == FIELD_OK)
-        f = object_field(stat, "camera", &cam);
-    if (f == FIELD_OK)
-        f = object_field(cam, "activeSensorPhysicalDimensions", &dims);
+    *present = f == FIELD_OK;
     if (f != FIELD_OK)
         return f == FIELD_ABSENT;
-    if (number_field(dims, "width", 0, HUGE_VAL, &width) != FIELD_OK ||
-        number_field(dims, "height", 0, HUGE_VAL, &height) != FIELD_OK)
+    for (int i = 0; i < N_NAMES; i++) {
+        json_t *section = json_object_get(stat, name_keys[i].section);
+        if (!json_is_object(section) || !(v = json_object_get(section, name_keys[i].key)))
+            continue;
+        if (!json_is_string(v))
+            return false;
+        keep_name(st->names[i], json_string_value(v));
+    }
+    if ((f = object_field(stat, "camera", &cam)) == FIELD_BAD ||
+        (f = object_field(stat, "lens", &lens)) == FIELD_BAD ||
+        object_field(stat, "tracker", &v) == FIELD_BAD)
         return false;
-    if (width > 0)
-        *sensor_width(p, camera, true) = width;
+    if (json_is_object(cam)) {
+        f = object_field(cam, "activeSensorPhysicalDimensions", &dims);
+        if (f == FIELD_BAD ||
+            (f == FIELD_OK &&
+             (number_field(dims, "width", 0, HUGE_VAL, &st->sensor_w_mm) != FIELD_OK ||
+              number_field(dims, "height", 0, HUGE_VAL, &st->sensor_h_mm) != FIELD_OK)))
+            return false;
+    }
+    if (json_is_object(lens) &&
+        number_field(lens, "distortionOverscanMax", 1, HUGE_VAL, &st->overscan_max) == FIELD_BAD)
+        return false;
     return true;
 }
+
+static struct source_statics *find_source(vl_otrk_parser *p, int source)
+{
+    for (int i = 0; i < p->n_sources; i++) {
+        if (p->sources[i].source == source)
+            return &p->sources[i];
+    }
+    return NULL;
+}
+
+static void append(char *buf, size_t n, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t n, size_t *len, const char *fmt, ...)
+{
+    if (*len >= n)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(buf + *len, n - *len, fmt, ap);
+    va_end(ap);
+    *len = k < 0 ? n : *len + (size_t)k;
+}
+
+static void log_static(int source, const struct statics *st, bool last)
+{
+    const char (*nm)[NAME_SIZE] = st->names;
+    char line[768];
+    size_t len = 0;
+    if (nm[CAMERA_MAKE][0] || nm[CAMERA_MODEL][0])
+        append(line, sizeof(line), &len, ", camera %s%s%s", nm[CAMERA_MAKE],
+               nm[CAMERA_MAKE][0] && nm[CAMERA_MODEL][0] ? " " : "", nm[CAMERA_MODEL]);
+    if (nm[CAMERA_LABEL][0])
+        append(line, sizeof(line), &len, ", camera label %s", nm[CAMERA_LABEL]);
+    if (nm[LENS_MAKE][0] || nm[LENS_MODEL][0])
+        append(line, sizeof(line), &len, ", lens %s%s%s", nm[LENS_MAKE],
+               nm[LENS_MAKE][0] && nm[LENS_MODEL][0] ? " " : "", nm[LENS_MODEL]);
+    if (st->sensor_w_mm > 0 || st->sensor_h_mm > 0)
+        append(line, sizeof(line), &len, ", sensor %.2f x %.2f mm", st->sensor_w_mm,
+               st->sensor_h_mm);
+    if (st->overscan_max > 0)
+        append(line, sizeof(line), &len, ", distortion overscan up to %.3f", st->overscan_max);
+    if (nm[TRACKER_MAKE][0] || nm[TRACKER_MODEL][0])
+        append(line, sizeof(line), &len, ", tracker %s%s%s", nm[TRACKER_MAKE],
+               nm[TRACKER_MAKE][0] && nm[TRACKER_MODEL][0] ? " " : "", nm[TRACKER_MODEL]);
+    VL_INFO(LOG, "OpenTrackIO source %d static data: %s%s", source, len ? line + 2 : "none",
+            last ? " (it keeps changing: later changes are not logged)" : "");
+}
+
+/* Keeps a valid message's static data for its source; says what it is when
+ * it is new or changed. */
+static void keep_static(vl_otrk_parser *p, int source, const struct statics *st)
+{
+    static const struct statics none;
+    struct source_statics *e = find_source(p, source);
+    if (!memcmp(e ? &e->st : &none, st, sizeof(*st)))
+        return;
+    if (!e) {
+        if (p->n_sources < MAX_SOURCES) {
+            e = &p->sources[p->n_sources++];
+        } else {
+            e = &p->sources[p->next_source];
+            p->next_source = (p->next_source + 1) % MAX_SOURCES;
+        }
+        e->source = source;
+        e->logs = 0;
+    }
+    e->st = *st;
+    if (e->logs < MAX_STATIC_LOGS)
+        log_static(source, st, ++e->logs == MAX_STATIC_LOGS);
+}
+
+/* ---- lens ----------------------------------------------------------------- */
 
 /* Zoom and focus encoders: raw integers as they are, normalised 0..1 values
  * scaled to 16 bits. Raw ones win when both are sent. */
@@ -425,193 +553,143 @@ static bool read_encoders(const json_t *lens, vl_sample *s)
     return true;
 }
 
-/* FOV needs the focal length and the sensor width; with no sensor width
- * known (this sample or an earlier one of the camera) the FOV stays 0,
- * unknown, and the tracker's lens table or configured FOV applies. A guessed
- * sensor would give a confidently wrong FOV. */
-static bool read_lens(vl_otrk_parser *p, const json_t *root, vl_sample *s)
+/* lens.distortion[]: the largest overscan factor of its entries (0: none). */
+static bool read_distortion(const json_t *lens, double *overscan)
 {
-    json_t *lens;
-    double focal = 0;
+    json_t *list = json_object_get(lens, "distortion"), *d;
+    size_t i;
+    if (!list)
+        return true;
+    if (!json_is_array(list))
+        return false;
+    json_array_foreach(list, i, d) {
+        double k = 0;
+        if (!json_is_object(d) || number_field(d, "overscan", 1, HUGE_VAL, &k) == FIELD_BAD)
+            return false;
+        *overscan = fmax(*overscan, k);
+    }
+    return true;
+}
+
+/* The lens fields, with the source's static data (st) for the sensor and
+ * the overscan maximum. FOV needs the focal length and the sensor width;
+ * with no sensor width known the FOV stays 0, unknown, and the tracker's
+ * lens table or configured FOV applies: a guessed sensor would give a
+ * confidently wrong FOV. */
+static bool read_lens(const json_t *root, const struct statics *st, vl_sample *s)
+{
+    json_t *lens, *off;
+    double focal = 0, overscan = 0;
+    s->sensor_w_mm = st->sensor_w_mm;
+    s->sensor_h_mm = st->sensor_h_mm;
+    s->overscan = st->overscan_max;
     enum field f = object_field(root, "lens", &lens);
     if (f != FIELD_OK)
         return f == FIELD_ABSENT;
     if (number_field(lens, "pinholeFocalLength", 0, HUGE_VAL, &focal) == FIELD_BAD ||
         number_field(lens, "focusDistance", 0, HUGE_VAL, &s->focus_m) == FIELD_BAD ||
-        !read_encoders(lens, s))
+        number_field(lens, "entrancePupilOffset", -HUGE_VAL, HUGE_VAL,
+                     &s->entrance_pupil_m) == FIELD_BAD ||
+        !read_encoders(lens, s) || !read_distortion(lens, &overscan))
         return false;
-    const double *width = sensor_width(p, s->camera, false);
-    if (focal > 0 && width)
-        s->fov_h_deg = 2 * atan(*width / (2 * focal)) * RAD_TO_DEG;
+    static const char *const xy[2] = { "x", "y" };
+    f = object_field(lens, "projectionOffset", &off);
+    if (f == FIELD_BAD || (f == FIELD_OK && !required_numbers(off, xy, 2, s->projection_offset_mm)))
+        return false;
+    s->overscan = fmax(s->overscan, overscan);
+    if (focal > 0 && st->sensor_w_mm > 0)
+        s->fov_h_deg = 2 * atan(st->sensor_w_mm / (2 * focal)) * RAD_TO_DEG;
     return true;
 }
 
-/* ---- samples -------------------------------------------------------------- */
+/* ---- messages ------------------------------------------------------------- */
 
-static bool read_sample(vl_otrk_parser *p, const json_t *root, vl_sample *s)
+/* A whole message: a sample and/or static data, or why it was dropped. */
+static void use_message(vl_otrk_parser *p, const json_t *root, const vl_track_sink *sink)
 {
-    json_int_t camera = 1;
+    json_int_t source = 1;              /* when absent: the reference
+                                           implementations' default */
     if (!json_is_object(root) ||
-        integer_field(root, "sourceNumber", 0, INT_MAX, &camera) == FIELD_BAD)
-        return false;
-    *s = (vl_sample){ .camera = (int)camera };
-    return read_transforms(root, &s->pose) && read_timing(root, s) &&
-           read_sensor(p, root, s->camera) && read_lens(p, root, s);
+        integer_field(root, "sourceNumber", LLONG_MIN, LLONG_MAX, &source) == FIELD_BAD) {
+        report(sink, VL_TRACK_MALFORMED);
+        return;
+    }
+    if (source < MIN_SOURCE || source > MAX_SOURCE) {
+        report(sink, VL_TRACK_BAD_SOURCE);
+        return;
+    }
+    const struct source_statics *e = find_source(p, (int)source);
+    struct statics st;
+    bool has_static;
+    if (e)
+        st = e->st;
+    else
+        memset(&st, 0, sizeof(st));
+    vl_sample s = { .camera = (int)source };
+    bool ok = read_static(root, &st, &has_static);
+    bool sample = ok && (json_object_get(root, "transforms") || !has_static);
+    if (sample)
+        ok = read_transforms(root, &s.pose) && read_timing(root, &s) && read_lens(root, &st, &s);
+    if (!ok) {
+        report(sink, VL_TRACK_MALFORMED);
+        return;
+    }
+    if (has_static) {
+        keep_static(p, (int)source, &st);
+        note(sink, VL_TRACK_STATIC, 1);
+    }
+    if (sample && sink->sample)
+        sink->sample(sink->ctx, &s);
 }
 
-static void decode(vl_otrk_parser *p, const uint8_t *payload, size_t len,
+static void decode(vl_otrk_parser *p, uint8_t encoding, const uint8_t *payload, size_t len,
                    const vl_track_sink *sink)
 {
     json_error_t err;
-    json_t *root = json_loadb((const char *)payload, len, 0, &err);
-    vl_sample s;
-    bool ok = root && read_sample(p, root, &s);
-    json_decref(root);
-    if (!ok)
+    json_t *root = encoding == VL_OTRK_CBOR ? vl_otrk_cbor_to_json(payload, len)
+                                            : json_loadb((const char *)payload, len, 0, &err);
+    if (root)
+        use_message(p, root, sink);
+    else
         report(sink, VL_TRACK_MALFORMED);
-    else if (sink->sample)
-        sink->sample(sink->ctx, &s);
+    json_decref(root);
 }
 
 /* ---- reassembly ----------------------------------------------------------- */
 
-/* a - b in sequence-number space (wraps at 16 bits). */
-static int seq_diff(uint16_t a, uint16_t b)
-{
-    int d = (a - b) & 0xFFFF;
-    return d >= 0x8000 ? d - 0x10000 : d;
-}
-
-static struct slot *find_slot(vl_otrk_parser *p, uint16_t sequence)
-{
-    for (int i = 0; i < MAX_OPEN; i++) {
-        if (p->slots[i].state != SLOT_FREE && p->slots[i].sequence == sequence)
-            return &p->slots[i];
-    }
-    return NULL;
-}
-
-static void drop(struct slot *s, const vl_track_sink *sink)
-{
-    if (s->state == SLOT_OPEN)
-        report(sink, VL_TRACK_SEGMENT);
-    s->state = SLOT_DROPPED;
-}
-
-/* The oldest slot in `state`, or NULL. */
-static struct slot *oldest(vl_otrk_parser *p, enum slot_state state)
-{
-    struct slot *best = NULL;
-    for (int i = 0; i < MAX_OPEN; i++) {
-        struct slot *s = &p->slots[i];
-        if (s->state == state && (!best || s->opened < best->opened))
-            best = s;
-    }
-    return best;
-}
-
-/* A slot for a new sequence: a free one, else the oldest tombstone, else
- * (only when evict) the oldest open message, which is dropped. */
-static struct slot *claim_slot(vl_otrk_parser *p, uint16_t sequence, bool evict,
-                               const vl_track_sink *sink)
-{
-    struct slot *s = oldest(p, SLOT_FREE);
-    if (!s)
-        s = oldest(p, SLOT_DROPPED);
-    if (!s && evict) {
-        s = oldest(p, SLOT_OPEN);
-        drop(s, sink);
-    }
-    if (!s)
-        return NULL;
-    s->state = SLOT_OPEN;
-    s->sequence = sequence;
-    s->opened = p->clock++;
-    s->have_end = false;
-    s->end = 0;
-    s->received = 0;
-    s->n_segments = 0;
-    return s;
-}
-
-static bool overlaps(const struct segment *a, uint32_t offset, uint32_t length)
-{
-    return offset < a->offset + a->length && a->offset < offset + length;
-}
-
-/* False when the segment contradicts what the message already holds. */
-static bool add_segment(struct slot *s, const struct header *h, const uint8_t *payload)
-{
-    if (h->offset > (uint32_t)MAX_MESSAGE - h->length)
-        return false;
-    uint32_t end = h->offset + h->length;
-    for (int i = 0; i < s->n_segments; i++) {
-        const struct segment *seg = &s->segments[i];
-        if (seg->offset == h->offset && seg->length == h->length)
-            return !h->last || (s->have_end && s->end == end);   /* repeated datagram */
-        if (overlaps(seg, h->offset, h->length) || (h->last && seg->offset + seg->length > end))
-            return false;
-    }
-    if ((s->have_end && (h->last ? end != s->end : end > s->end)) ||
-        s->n_segments == MAX_SEGMENTS)
-        return false;
-    if (h->last) {
-        s->have_end = true;
-        s->end = end;
-    }
-    memcpy(s->data + h->offset, payload, h->length);
-    s->segments[s->n_segments++] = (struct segment){ h->offset, h->length };
-    s->received += h->length;
-    return true;
-}
-
-/* A message is complete: decode it, and drop every message older than it
- * still waiting for pieces. */
-static void complete(vl_otrk_parser *p, uint16_t sequence, const uint8_t *payload, size_t len,
-                     const vl_track_sink *sink)
-{
-    decode(p, payload, len, sink);
-    if (!p->have_done || seq_diff(sequence, p->last_done) > 0) {
-        p->have_done = true;
-        p->last_done = sequence;
-    }
-    for (int i = 0; i < MAX_OPEN; i++) {
-        struct slot *s = &p->slots[i];
-        if (s->state == SLOT_OPEN && seq_diff(s->sequence, sequence) < 0)
-            drop(s, sink);
-        else if (s->state == SLOT_DROPPED && seq_diff(s->sequence, p->last_done) <= -REORDER_WINDOW)
-            s->state = SLOT_FREE;
-    }
-}
-
 static void reassemble(vl_otrk_parser *p, const struct header *h, const uint8_t *payload,
                        const vl_track_sink *sink)
 {
-    struct slot *s = find_slot(p, h->sequence);
-    if (s && s->state == SLOT_DROPPED)
-        return;
-    if (!s && p->have_done) {
-        int age = seq_diff(h->sequence, p->last_done);
-        if (age == 0)
-            return;                     /* a repeat of the completed message */
-        if (age < 0 && age > -REORDER_WINDOW) {
-            /* A piece of a message older than one already complete. */
-            report(sink, VL_TRACK_SEGMENT);
-            s = claim_slot(p, h->sequence, false, sink);
-            if (s)
-                s->state = SLOT_DROPPED;
+    if (h->offset == 0) {
+        if (p->state == RX_OPEN)
+            report(sink, VL_TRACK_SEGMENT);     /* its last segment never came */
+        p->state = RX_IDLE;
+        /* The common case, a whole message in one datagram, needs no copy. */
+        if (h->last) {
+            decode(p, h->encoding, payload, h->length, sink);
             return;
         }
-    }
-    if (!s)
-        s = claim_slot(p, h->sequence, true, sink);
-    if (!add_segment(s, h, payload)) {
-        drop(s, sink);
+        memcpy(p->data, payload, h->length);
+        p->received = h->length;
+        p->encoding = h->encoding;
+        p->state = RX_OPEN;
         return;
     }
-    if (s->have_end && s->received == s->end) {
-        s->state = SLOT_FREE;
-        complete(p, s->sequence, s->data, s->end, sink);
+    if (p->state == RX_DISCARDING)
+        return;
+    /* A segment of a message whose start was lost, one after a lost
+     * segment, or one that would pass MAX_MESSAGE. */
+    if (p->state != RX_OPEN || h->offset != p->received || h->encoding != p->encoding ||
+        h->length > MAX_MESSAGE - p->received) {
+        report(sink, VL_TRACK_SEGMENT);
+        p->state = RX_DISCARDING;
+        return;
+    }
+    memcpy(p->data + p->received, payload, h->length);
+    p->received += h->length;
+    if (h->last) {
+        p->state = RX_IDLE;
+        decode(p, p->encoding, p->data, p->received, sink);
     }
 }
 
@@ -623,12 +701,15 @@ void vl_otrk_parse(vl_otrk_parser *p, const uint8_t *buf, size_t len, const vl_t
         report(sink, err);
         return;
     }
-    const uint8_t *payload = buf + VL_OTRK_HEADER_SIZE;
-    /* The common case, a whole message in one datagram, needs no copy. */
-    if (h.offset == 0 && h.last && !find_slot(p, h.sequence))
-        complete(p, h.sequence, payload, h.length, sink);
-    else
-        reassemble(p, &h, payload, sink);
+    /* Sequence numbers first: they count every datagram of the sender,
+     * whatever its encoding. */
+    if (!fresh_sequence(p, h.sequence, sink))
+        return;
+    if (h.encoding != VL_OTRK_JSON && h.encoding != VL_OTRK_CBOR) {
+        report(sink, VL_TRACK_BAD_TYPE);        /* OTP, vendor encodings */
+        return;
+    }
+    reassemble(p, &h, buf + VL_OTRK_HEADER_SIZE, sink);
 }
 
 /* ---- encoding ------------------------------------------------------------- */
@@ -641,19 +722,32 @@ static bool set_real(json_t *obj, const char *key, double v)
 
 static bool add_lens(json_t *root, const vl_sample *s)
 {
-    json_t *lens = json_object();
+    json_t *lens = json_object(), *stat = json_object();
     bool ok = true;
-    if (s->fov_h_deg > 0) {
-        double focal = ENCODE_SENSOR_W_MM / (2 * tan(s->fov_h_deg * DEG_TO_RAD / 2));
-        ok = set_real(lens, "pinholeFocalLength", focal) &&
-             json_object_set_new(root, "static",
-                                 json_pack("{s:{s:{s:f,s:f}}}", "camera",
-                                           "activeSensorPhysicalDimensions",
-                                           "width", ENCODE_SENSOR_W_MM,
-                                           "height", ENCODE_SENSOR_H_MM)) == 0;
-    }
+    double w = s->sensor_w_mm > 0 ? s->sensor_w_mm : ENCODE_SENSOR_W_MM;
+    double h = s->sensor_w_mm > 0 ? s->sensor_h_mm : ENCODE_SENSOR_H_MM;
+    if (s->fov_h_deg > 0 || s->sensor_w_mm > 0)
+        ok = json_object_set_new(stat, "camera",
+                                 json_pack("{s:{s:f,s:f}}", "activeSensorPhysicalDimensions",
+                                           "width", w, "height", h)) == 0;
+    /* The static maximum rather than a lens.distortion entry, which would
+     * need coefficients volym does not have. */
+    if (ok && s->overscan >= 1)
+        ok = json_object_set_new(stat, "lens",
+                                 json_pack("{s:f}", "distortionOverscanMax", s->overscan)) == 0;
+    if (ok && json_object_size(stat) > 0)
+        ok = json_object_set(root, "static", stat) == 0;
+    json_decref(stat);
+    if (ok && s->fov_h_deg > 0)
+        ok = set_real(lens, "pinholeFocalLength", w / (2 * tan(s->fov_h_deg * DEG_TO_RAD / 2)));
     if (ok && s->focus_m > 0)
         ok = set_real(lens, "focusDistance", s->focus_m);
+    if (ok && s->entrance_pupil_m != 0)
+        ok = set_real(lens, "entrancePupilOffset", s->entrance_pupil_m);
+    if (ok && (s->projection_offset_mm[0] != 0 || s->projection_offset_mm[1] != 0))
+        ok = json_object_set_new(lens, "projectionOffset",
+                                 json_pack("{s:f,s:f}", "x", s->projection_offset_mm[0], "y",
+                                           s->projection_offset_mm[1])) == 0;
     if (ok && s->has_encoders)
         ok = json_object_set_new(lens, "rawEncoders",
                                  json_pack("{s:I,s:I}", "zoom", (json_int_t)s->zoom,
@@ -678,31 +772,52 @@ static bool add_timecode(json_t *timing, const vl_sample *s)
                          "denom", (json_int_t)s->timecode_rate.den, "dropFrame", tc->drop)) == 0;
 }
 
-/* NULL when a value of the sample is not finite: JSON has no NaN. */
-char *vl_otrk_encode_json(const vl_sample *s, uint32_t sequence)
+/* The message as a jansson value, or NULL when a value is not finite or the
+ * camera id cannot be a source number. */
+static json_t *build_message(const vl_sample *s, uint32_t sequence)
 {
     const vl_pose *p = &s->pose;
+    if (s->camera < MIN_SOURCE || s->camera > MAX_SOURCE)
+        return NULL;
     json_t *root = json_pack(
         "{s:{s:s,s:[i,i,i]},s:i,s:{s:I},s:[{s:s,s:{s:f,s:f,s:f},s:{s:f,s:f,s:f}}]}",
-        "protocol", "name", "OpenTrackIO", "version", 1, 0, 0,
-        "sourceNumber", s->camera < 0 ? 0 : s->camera,
+        "protocol", "name", "OpenTrackIO", "version", 1, 0, 1,
+        "sourceNumber", s->camera,
         "timing", "sequenceNumber", (json_int_t)sequence,
         "transforms", "id", "Camera",
         "translation", "x", p->pos[0], "y", p->pos[1], "z", p->pos[2],
         "rotation", "pan", p->pan_deg, "tilt", p->tilt_deg, "roll", p->roll_deg);
-    char *text = NULL;
     if (root && add_lens(root, s) && add_timecode(json_object_get(root, "timing"), s))
-        text = json_dumps(root, JSON_COMPACT);
+        return root;
+    json_decref(root);
+    return NULL;
+}
+
+char *vl_otrk_encode_json(const vl_sample *s, uint32_t sequence)
+{
+    json_t *root = build_message(s, sequence);
+    char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
     json_decref(root);
     return text;
 }
 
-static void write_header(uint8_t *d, uint16_t sequence, uint32_t offset, bool last,
-                         uint16_t length)
+uint8_t *vl_otrk_encode_cbor(const vl_sample *s, uint32_t sequence, size_t *len)
+{
+    json_t *root = build_message(s, sequence);
+    uint8_t *buf = root ? vl_xmalloc(MAX_MESSAGE) : NULL;
+    *len = root ? vl_otrk_json_to_cbor(root, buf, MAX_MESSAGE) : 0;
+    json_decref(root);
+    if (*len == 0)
+        vl_freep(&buf);
+    return buf;
+}
+
+static void write_header(uint8_t *d, enum vl_otrk_encoding encoding, uint16_t sequence,
+                         uint32_t offset, bool last, uint16_t length)
 {
     memcpy(d, MAGIC, 4);
     d[4] = 0;
-    d[5] = ENCODING_JSON;
+    d[5] = (uint8_t)encoding;
     put_u16(d + 6, sequence);
     put_u16(d + 8, (uint16_t)(offset >> 16));
     put_u16(d + 10, (uint16_t)offset);
@@ -710,7 +825,8 @@ static void write_header(uint8_t *d, uint16_t sequence, uint32_t offset, bool la
     put_u16(d + CHECKSUM_OFFSET, datagram_checksum(d, d + VL_OTRK_HEADER_SIZE, length));
 }
 
-int vl_otrk_segment(const uint8_t *payload, size_t len, uint16_t sequence, size_t max_datagram,
+int vl_otrk_segment(const uint8_t *payload, size_t len, enum vl_otrk_encoding encoding,
+                    uint16_t *sequence, size_t max_datagram,
                     void (*emit)(void *ctx, const uint8_t *dgram, size_t n), void *ctx)
 {
     if (max_datagram <= VL_OTRK_HEADER_SIZE || len > MAX_MESSAGE)
@@ -724,7 +840,8 @@ int vl_otrk_segment(const uint8_t *payload, size_t len, uint16_t sequence, size_
     do {
         size_t chunk = len - offset < room ? len - offset : room;
         memcpy(dgram + VL_OTRK_HEADER_SIZE, payload + offset, chunk);
-        write_header(dgram, sequence, (uint32_t)offset, offset + chunk == len, (uint16_t)chunk);
+        write_header(dgram, encoding, (*sequence)++, (uint32_t)offset, offset + chunk == len,
+                     (uint16_t)chunk);
         emit(ctx, dgram, VL_OTRK_HEADER_SIZE + chunk);
         offset += chunk;
         n++;

@@ -36,7 +36,9 @@ struct vl_track_sender {
     struct sockaddr_storage addr;
     socklen_t addr_len;
     size_t max_datagram;
-    uint32_t sequence;                  /* OpenTrackIO message counter */
+    enum vl_otrk_encoding encoding;     /* OpenTrackIO payload */
+    uint32_t message;                   /* OpenTrackIO timing.sequenceNumber */
+    uint16_t sequence;                  /* OpenTrackIO header: one per datagram */
     bool send_failed;                   /* a failure was logged already */
 };
 
@@ -82,18 +84,26 @@ static void emit_segment(void *ctx, const uint8_t *dgram, size_t n)
 
 static bool send_otrk(vl_track_sender *snd, const vl_sample *s)
 {
-    char *json = vl_otrk_encode_json(s, snd->sequence);
-    if (!json) {
+    size_t len = 0;
+    uint8_t *payload;
+    if (snd->encoding == VL_OTRK_CBOR) {
+        payload = vl_otrk_encode_cbor(s, snd->message, &len);
+    } else {
+        payload = (uint8_t *)vl_otrk_encode_json(s, snd->message);
+        len = payload ? strlen((const char *)payload) : 0;
+    }
+    if (!payload) {
         if (!snd->send_failed)
-            VL_WARN(LOG, "%s: sample with a non-finite value not sent", snd->url);
+            VL_WARN(LOG, "%s: sample not sent: a value is not finite, or camera id %d is not "
+                    "a source number (1..200)", snd->url, s->camera);
         snd->send_failed = true;
         return false;
     }
     struct otrk_emit e = { .snd = snd, .ok = true };
-    int n = vl_otrk_segment((const uint8_t *)json, strlen(json), (uint16_t)snd->sequence,
-                            snd->max_datagram, emit_segment, &e);
-    free(json);
-    snd->sequence++;
+    int n = vl_otrk_segment(payload, len, snd->encoding, &snd->sequence, snd->max_datagram,
+                            emit_segment, &e);
+    free(payload);
+    snd->message++;
     if (n == 0 && !snd->send_failed) {
         VL_WARN(LOG, "%s: sample too large to segment", snd->url);
         snd->send_failed = true;
@@ -187,6 +197,7 @@ vl_track_sender *vl_track_sender_open(const char *url, size_t max_datagram)
     vl_track_sender *snd = vl_xcalloc(1, sizeof(*snd));
     snd->fd = -1;
     snd->max_datagram = max_datagram ? max_datagram : DEFAULT_MAX_DATAGRAM;
+    snd->encoding = VL_OTRK_JSON;
     snprintf(snd->url, sizeof(snd->url), "%s", url);
 
     vl_track_url u;
@@ -202,6 +213,16 @@ vl_track_sender *vl_track_sender_open(const char *url, size_t max_datagram)
 fail:
     vl_track_sender_close(snd);
     return NULL;
+}
+
+bool vl_track_sender_set_encoding(vl_track_sender *snd, enum vl_otrk_encoding encoding)
+{
+    if (snd->proto->send != send_otrk) {
+        VL_ERR(LOG, "%s: only an OpenTrackIO sender has a payload encoding", snd->url);
+        return false;
+    }
+    snd->encoding = encoding;
+    return true;
 }
 
 bool vl_track_sender_send(vl_track_sender *snd, const vl_sample *s)

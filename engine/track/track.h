@@ -48,18 +48,35 @@ enum vl_track_error {
                                    of the wrong type or out of range */
     VL_TRACK_SEGMENT,           /* OpenTrackIO: a segmented message that could
                                    not be put back together and was dropped */
+    VL_TRACK_BAD_SOURCE,        /* OpenTrackIO: a sourceNumber the spec says to
+                                   discard (0, or above 200) */
+    VL_TRACK_DUPLICATE,         /* OpenTrackIO: a datagram whose sequence number
+                                   was seen among the last 32 */
     VL_TRACK_N_ERRORS
 };
 
 /* Short names for the counters ("bad length", ...). */
 extern const char *const vl_track_error_names[VL_TRACK_N_ERRORS];
 
+/* What a parser notices that is neither a sample nor a dropped datagram. */
+enum vl_track_event {
+    VL_TRACK_LOST,              /* OpenTrackIO: datagrams that never arrived, by
+                                   the gaps in the sequence numbers */
+    VL_TRACK_STATIC,            /* OpenTrackIO: messages carrying static data */
+    VL_TRACK_N_EVENTS
+};
+
+/* Short names for the event counters ("lost", ...). */
+extern const char *const vl_track_event_names[VL_TRACK_N_EVENTS];
+
 /* Where a parser puts what it decodes. Parsers leave t_ns, rx_ns and source
- * 0; the tracker fills them. */
+ * 0; the tracker fills them. event may be NULL; it gets n occurrences at
+ * once (a gap of n datagrams). */
 typedef struct vl_track_sink {
     void (*sample)(void *ctx, const vl_sample *s);
     void (*error)(void *ctx, enum vl_track_error e);
     void *ctx;
+    void (*event)(void *ctx, enum vl_track_event e, uint32_t n);
 } vl_track_sink;
 
 /* ---- FreeD D1 ------------------------------------------------------------ */
@@ -119,39 +136,78 @@ size_t vl_osc_encode_pose(const vl_sample *s, uint8_t *buf, size_t cap);
 #define VL_OTRK_DEFAULT_PORT 55555
 #define VL_OTRK_HEADER_SIZE 16
 
-/* SMPTE RIS OpenTrackIO over UDP: a 16-byte big-endian header ("OTrk",
- * reserved, encoding 1 = JSON / 2 = CBOR, sequence u16, segment offset u32,
- * last-segment bit + 15-bit payload length, Fletcher-16 over header and
- * payload) and a payload, possibly in several segments that the parser puts
- * back together by sequence number. JSON payloads only (CBOR counts as
- * VL_TRACK_BAD_TYPE). Uses the camera transform (translation in metres,
- * rotation pan/tilt/roll in degrees), lens (pinholeFocalLength with the
- * sensor width -> FOV, focusDistance, encoders) and sourceNumber as camera
- * id; missing optional fields are fine. */
+/* Payload encodings: the header's encoding byte. */
+enum vl_otrk_encoding { VL_OTRK_JSON = 0x01, VL_OTRK_CBOR = 0x02 };
+
+/* SMPTE RIS OpenTrackIO 1.0.1 over UDP: a 16-byte big-endian header ("OTrk",
+ * reserved, encoding, sequence u16, segment offset u32, last-segment bit +
+ * 15-bit payload length, Fletcher-16 mod 256 over the header's first 14
+ * bytes and the payload) and a JSON or CBOR payload, possibly in segments.
+ *
+ * Every datagram has its own sequence number. A number seen among the last
+ * 32 is a duplicate (VL_TRACK_DUPLICATE, ignored); one up to 1024 ahead of
+ * the newest counts the numbers skipped as VL_TRACK_LOST; one a little
+ * behind the newest and not seen is a late datagram, dropped (it was counted
+ * lost); any other jump is the sender restarting and counts nothing.
+ * Segments are put back together one message at a time, in arrival order,
+ * as the spec's reference receiver does: offset 0 starts a message (an
+ * unfinished one is dropped), each further segment must start where the
+ * message so far ends, the last-segment bit completes it; a message that
+ * breaks this is dropped once as VL_TRACK_SEGMENT, with its later segments.
+ * At most 64 KiB a message; no allocation per datagram.
+ *
+ * CBOR (RFC 8949) decodes to the same sample as the equivalent JSON: maps
+ * with text keys, arrays, integers, floats of any width, booleans, null and
+ * text strings, nested at most 32 deep; byte strings, tags other than 55799
+ * (self-described CBOR), undefined and other simple values are malformed.
+ *
+ * A sample uses the camera transform (translation in metres, rotation
+ * pan/tilt/roll in degrees), lens (pinholeFocalLength with the sensor width
+ * -> FOV, focusDistance, encoders, entrancePupilOffset, projectionOffset,
+ * distortion[].overscan) and sourceNumber as camera id (1 when absent; 0 or
+ * above 200 is VL_TRACK_BAD_SOURCE). Static data (sensor size, overscan
+ * maximum, makes and models) is kept per source and used by that source's
+ * later samples without it; its makes, models and sensor are logged at info
+ * level when they first arrive or change (VL_TRACK_STATIC counts messages
+ * with static data). A message with static data and no transforms only
+ * updates the static data. Missing optional fields are fine. */
 typedef struct vl_otrk_parser vl_otrk_parser;
 vl_otrk_parser *vl_otrk_parser_create(void);
 void vl_otrk_parser_destroy(vl_otrk_parser *p);
 void vl_otrk_parse(vl_otrk_parser *p, const uint8_t *buf, size_t len, const vl_track_sink *sink);
 
-/* Fletcher-16 as OpenTrackIO uses it. */
+/* Fletcher-16 as OpenTrackIO uses it: two sums of bytes mod 256, the second
+ * of the first; (sum2 << 8) | sum1. */
 uint16_t vl_fletcher16(const uint8_t *data, size_t len);
 
 /* A sample as an OpenTrackIO JSON payload (NUL-terminated, caller frees).
- * sequence goes into timing.sequenceNumber. NULL when a value is not finite
- * (JSON has no NaN). */
+ * sequence goes into timing.sequenceNumber. The lens fields go in when not
+ * 0; a FOV as pinholeFocalLength with the sample's sensor (36 x 24 mm when
+ * unknown) as static data. NULL when a value is not finite (JSON has no
+ * NaN). */
 char *vl_otrk_encode_json(const vl_sample *s, uint32_t sequence);
 
+/* The same content as CBOR (integers in their shortest form, reals as
+ * doubles): a buffer the caller frees, its size in *len. NULL when a value
+ * is not finite. */
+uint8_t *vl_otrk_encode_cbor(const vl_sample *s, uint32_t sequence, size_t *len);
+
 /* Split a payload into datagrams of at most max_datagram bytes each (header
- * included), calling emit for each. Returns the number of segments, 0 when
- * max_datagram leaves no room or the payload is too large. */
-int vl_otrk_segment(const uint8_t *payload, size_t len, uint16_t sequence, size_t max_datagram,
+ * included, encoding as given), calling emit for each. The datagrams are
+ * numbered from *sequence on, one number each, and *sequence is left at the
+ * next one. Returns the number of segments, 0 (nothing sent) when
+ * max_datagram leaves no room or the payload is more than 64 KiB. */
+int vl_otrk_segment(const uint8_t *payload, size_t len, enum vl_otrk_encoding encoding,
+                    uint16_t *sequence, size_t max_datagram,
                     void (*emit)(void *ctx, const uint8_t *dgram, size_t n), void *ctx);
 
 /* ---- poses over time ----------------------------------------------------- */
 
 /* The sample at t_ns on the line through a and b (a.t_ns < b.t_ns):
  * position, FOV, focus and encoders linear, orientation by slerp. t outside
- * [a, b] extrapolates. Camera, source and encoders' presence come from b. */
+ * [a, b] extrapolates. Camera, source, encoders' presence, timecode and the
+ * lens fields (sensor, entrance pupil, projection offset, overscan) come
+ * from b. */
 void vl_sample_interpolate(const vl_sample *a, const vl_sample *b, int64_t t_ns, vl_sample *out);
 
 /* The sample at t_ns from `n` samples in ascending t_ns order: interpolated
@@ -210,6 +266,7 @@ typedef struct vl_tracker_stats {
     uint64_t samples;           /* parsed and pushed */
     uint64_t filtered;          /* valid but another camera id */
     uint64_t errors[VL_TRACK_N_ERRORS];
+    uint64_t events[VL_TRACK_N_EVENTS];
 } vl_tracker_stats;
 
 typedef struct vl_tracker vl_tracker;
@@ -242,8 +299,9 @@ int vl_tracker_port(const vl_tracker *t);
 /* A consistent snapshot of the counters. */
 vl_tracker_stats vl_tracker_get_stats(vl_tracker *t);
 
-/* One line: "N datagrams, N samples, N other camera, dropped: N bad length, ..."
- * listing only the error counters that are not zero. */
+/* One line: "N datagrams, N samples, N other camera, N lost, N with static
+ * data, dropped: N bad length, ..." listing only the event and error
+ * counters that are not zero. */
 void vl_tracker_stats_format(const vl_tracker_stats *st, char *buf, size_t n);
 
 /* Receive times (CLOCK_MONOTONIC ns) of the datagrams that gave at least one
@@ -293,6 +351,9 @@ typedef struct vl_track_sender vl_track_sender;
  * multicast group as host sends to it). max_datagram: OpenTrackIO segment
  * size limit (0 = 1400). NULL with a logged message on error. */
 vl_track_sender *vl_track_sender_open(const char *url, size_t max_datagram);
+/* The payload encoding of an OpenTrackIO sender (JSON until set). False,
+ * with a logged message, for a sender of another protocol. */
+bool vl_track_sender_set_encoding(vl_track_sender *snd, enum vl_otrk_encoding encoding);
 /* Encode and send one sample. False on a send error (logged once). */
 bool vl_track_sender_send(vl_track_sender *snd, const vl_sample *s);
 void vl_track_sender_close(vl_track_sender *snd);

@@ -33,6 +33,13 @@ const char *const vl_track_error_names[VL_TRACK_N_ERRORS] = {
     [VL_TRACK_UNKNOWN_ADDRESS] = "unknown OSC address",
     [VL_TRACK_MALFORMED] = "malformed",
     [VL_TRACK_SEGMENT] = "incomplete segments",
+    [VL_TRACK_BAD_SOURCE] = "bad source",
+    [VL_TRACK_DUPLICATE] = "duplicates",
+};
+
+const char *const vl_track_event_names[VL_TRACK_N_EVENTS] = {
+    [VL_TRACK_LOST] = "lost",
+    [VL_TRACK_STATIC] = "with static data",
 };
 
 /* A tracker protocol spoken over UDP. A parser may keep state between
@@ -252,9 +259,17 @@ static void on_error(void *ctx, enum vl_track_error e)
     pthread_mutex_unlock(&t->stats_lock);
 }
 
+static void on_event(void *ctx, enum vl_track_event e, uint32_t n)
+{
+    vl_tracker *t = ctx;
+    pthread_mutex_lock(&t->stats_lock);
+    t->stats.events[e] += n;
+    pthread_mutex_unlock(&t->stats_lock);
+}
+
 static void handle_datagram(vl_tracker *t, size_t len, int64_t rx_ns)
 {
-    const vl_track_sink sink = { on_sample, on_error, t };
+    const vl_track_sink sink = { on_sample, on_error, t, on_event };
     t->rx_ns = rx_ns;
     t->used = false;
     t->proto->parse(t->parser, t->rx, len, &sink);
@@ -386,6 +401,11 @@ void vl_tracker_stats_format(const vl_tracker_stats *st, char *buf, size_t n)
     int len = snprintf(buf, n, "%llu datagrams, %llu samples, %llu other camera",
                        (unsigned long long)st->datagrams, (unsigned long long)st->samples,
                        (unsigned long long)st->filtered);
+    for (int e = 0; e < VL_TRACK_N_EVENTS && len >= 0 && (size_t)len < n; e++) {
+        if (st->events[e])
+            len += snprintf(buf + len, n - (size_t)len, ", %llu %s",
+                            (unsigned long long)st->events[e], vl_track_event_names[e]);
+    }
     const char *sep = ", dropped: ";
     for (int e = 0; e < VL_TRACK_N_ERRORS && len >= 0 && (size_t)len < n; e++) {
         if (!st->errors[e])

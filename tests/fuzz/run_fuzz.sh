@@ -29,20 +29,22 @@ if ! command -v "$cc" > /dev/null ||
     exit 1
 fi
 
-read -r -a deps <<< "$(pkg-config --cflags --libs liblo jansson)"
+read -r -a deps <<< "$(pkg-config --cflags --libs liblo jansson libcbor)"
 cflags=(-std=c11 -g -O1 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$src/engine")
 sanitize=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
 
 declare -A parser=(
     [freed]=engine/track/freed.c
     [osc]=engine/track/osc.c
-    [opentrackio]=engine/track/opentrackio.c
+    [opentrackio]="engine/track/opentrackio.c engine/track/opentrackio_cbor.c"
 )
 
 status=0
 for name in freed osc opentrackio; do
-    sources=("$src/tests/fuzz/fuzz_$name.c" "$src/engine/core/core.c" "$src/engine/core/timecode.c"
-             "$src/${parser[$name]}")
+    sources=("$src/tests/fuzz/fuzz_$name.c" "$src/engine/core/core.c" "$src/engine/core/timecode.c")
+    for f in ${parser[$name]}; do
+        sources+=("$src/$f")
+    done
     seeds=$out/seeds-$name
     corpus=$out/corpus-$name
     rm -rf "$seeds" "$corpus"

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "../common/args.h"
 
@@ -60,6 +61,8 @@ static const args_opt opt_table[] = {
     { "speed", OPT_DOUBLE, OFF(speed), 0.01, 100, NULL, REPLAY, 0, "X", "time scale: 2 = twice as fast (default 1)" },
     { "format", OPT_CHOICE, OFF(format), 0, N_FORMATS - 1, track_format_names, EXPORT, EXPORT, "csv|chan",
       "what to write (see below)" },
+    { "format", OPT_CHOICE, OFF(payload), 0, N_PAYLOADS - 1, track_payload_names, SIM | REPLAY, 0,
+      "json|cbor", "OpenTrackIO: the payload encoding (default json)" },
     { "aspect", OPT_DOUBLE, OFF(aspect), 0.1, 10, NULL, EXPORT, 0, "RATIO",
       "chan: image width / height, for the vertical FOV (default 1.7778, 16:9)" },
 };
@@ -147,6 +150,7 @@ static const char **set_defaults(void *opts, int cmd)
         .fov_deg = 50,
         .zoom = -1,
         .focus = -1,
+        .payload = -1,
         .speed = 1,
         .fps = { 25, 1 },
         .aspect = 16.0 / 9.0,
@@ -165,6 +169,11 @@ static bool check_opts(const track_opts *o)
     const char *name = commands[o->cmd].name;
     if (commands[o->cmd].file && !o->file) {
         fprintf(stderr, PROG " %s: which take? expected " PROG " %s FILE\n", name, name);
+        return false;
+    }
+    if (o->payload >= 0 && strncmp(o->to, "opentrackio://", 14)) {
+        fprintf(stderr, PROG " %s: --format is OpenTrackIO's payload encoding: expected --to "
+                "opentrackio://HOST[:PORT]\n", name);
         return false;
     }
     if ((o->zoom < 0) != (o->focus < 0)) {

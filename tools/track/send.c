@@ -14,6 +14,21 @@ const char *const track_move_names[N_MOVES + 1] = {
     [MOVE_ORBIT] = "orbit", [MOVE_DOLLY] = "dolly", [MOVE_PAN] = "pan", [MOVE_HANDHELD] = "handheld",
 };
 
+const char *const track_payload_names[N_PAYLOADS + 1] = {
+    [PAYLOAD_JSON] = "json", [PAYLOAD_CBOR] = "cbor",
+};
+
+/* The sender of --to, speaking --format; NULL after saying why not. */
+static vl_track_sender *open_sender(const track_opts *o)
+{
+    vl_track_sender *snd = vl_track_sender_open(o->to, (size_t)o->segment);
+    if (snd && o->payload == PAYLOAD_CBOR && !vl_track_sender_set_encoding(snd, VL_OTRK_CBOR)) {
+        vl_track_sender_close(snd);
+        return NULL;
+    }
+    return snd;
+}
+
 /* The point the orbit and handheld moves look at: the middle of the
  * built-in stage's wall, at eye height. */
 static const double wall_centre[3] = { 0.0, 4.0, 1.7 };
@@ -110,7 +125,7 @@ static int finish(const char *cmd, const char *url, const struct sent *n)
 
 int track_sim(const track_opts *o)
 {
-    vl_track_sender *snd = vl_track_sender_open(o->to, (size_t)o->segment);
+    vl_track_sender *snd = open_sender(o);
     if (!snd)
         return 1;
     /* A timecode counts at the sample rate: 50, 29.97 ... as a rational. */
@@ -161,7 +176,7 @@ int track_replay(const track_opts *o)
         vl_take_free(take);
         return 1;
     }
-    vl_track_sender *snd = vl_track_sender_open(o->to, (size_t)o->segment);
+    vl_track_sender *snd = open_sender(o);
     if (!snd) {
         vl_take_free(take);
         return 1;

@@ -19,6 +19,10 @@ extern const char *const track_move_names[N_MOVES + 1];   /* NULL-terminated */
 enum track_format { FORMAT_CSV, FORMAT_CHAN, N_FORMATS };
 extern const char *const track_format_names[N_FORMATS + 1];
 
+/* sim and replay --format: OpenTrackIO's payload encoding */
+enum track_payload { PAYLOAD_JSON, PAYLOAD_CBOR, N_PAYLOADS };
+extern const char *const track_payload_names[N_PAYLOADS + 1];
+
 typedef struct track_opts {
     enum track_cmd cmd;
     const char *file;           /* replay, export: the take (JSON lines) */
@@ -34,6 +38,7 @@ typedef struct track_opts {
     double fov_deg;             /* sim: horizontal FOV sent */
     int zoom, focus;            /* sim: raw encoders sent; -1: none */
     int segment;                /* sim, replay: OpenTrackIO datagram limit; 0: default */
+    int payload;                /* sim, replay: enum track_payload; -1: not given (JSON) */
     const char *timecode;       /* sim: label of the first sample (OpenTrackIO carries it) */
     bool json;                  /* probe: JSON lines */
     bool loop;                  /* replay: again and again */
