@@ -23,7 +23,9 @@ vec3 backdrop(vec3 eye, vec3 w)
 }
 #elif BACKDROP == 2
 // The ray eye + t (w - eye), t > 0, through the screen's plane; black
-// outside the screen.
+// outside the screen and, by the plate's alpha, through it (premultiplied:
+// a screen standing in the scene shows what is behind it, and behind a
+// plate there is only black: the scene is drawn in front, without sky).
 vec3 backdrop(vec3 eye, vec3 w)
 {
     vec3 d = w - eye;
@@ -34,7 +36,8 @@ vec3 backdrop(vec3 eye, vec3 w)
     vec2 st = vec2(dot(p, u_screen_right) / dot(u_screen_right, u_screen_right),
                    dot(p, u_screen_up) / dot(u_screen_up, u_screen_up));
     bool on_screen = t > 0.0 && abs(st.x) <= 1.0 && abs(st.y) <= 1.0;
-    return on_screen ? plate_sample(vec2(0.5 + 0.5 * st.x, 0.5 - 0.5 * st.y)) : vec3(0.0);
+    vec4 c = plate_sample_rgba(vec2(0.5 + 0.5 * st.x, 0.5 - 0.5 * st.y));
+    return on_screen ? c.rgb * c.a : vec3(0.0);
 }
 #else
 vec3 backdrop(vec3 eye, vec3 w)

@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <stb/stb_image_write.h>
 
@@ -92,10 +93,12 @@ typedef struct quad_desc {
     float color[3];             /* baseColorFactor */
     const char *image_uri;      /* a texture file next to the model, or NULL */
     size_t glb_png_len;         /* > 0: the texture is this many PNG bytes in the GLB */
+    const char *extra;          /* more top-level JSON members, each with a comma after */
 } quad_desc;
 
 /* The glTF JSON of the quad. A .gltf carries its buffer as a data: URI; a
- * .glb (buffer_uri NULL) has it in the bin chunk: geometry, then the PNG. */
+ * .glb (buffer_uri NULL) has it in the bin chunk: geometry, then the PNG.
+ * Accessor 4, the uvs read as 4 floats, serves an animation as key times. */
 static void quad_json(const quad_desc *q, const char *buffer_uri, char *out, size_t n)
 {
     bool textured = q->image_uri || q->glb_png_len;
@@ -112,7 +115,7 @@ static void quad_json(const quad_desc *q, const char *buffer_uri, char *out, siz
         snprintf(uri, sizeof(uri), ",\"uri\":\"%s\"", buffer_uri);
     size_t buffer_len = q->glb_png_len ? QUAD_BIN_PADDED + q->glb_png_len : QUAD_BIN;
     snprintf(out, n,
-        "{\"asset\":{\"version\":\"2.0\"},\"scene\":0,\"scenes\":[{\"nodes\":[0]}],"
+        "{\"asset\":{\"version\":\"2.0\"},%s\"scene\":0,\"scenes\":[{\"nodes\":[0]}],"
         "\"nodes\":[{\"mesh\":0}],"
         "\"meshes\":[{\"primitives\":[{\"attributes\":{\"POSITION\":0,\"NORMAL\":1,"
         "\"TEXCOORD_0\":2},\"indices\":3,\"material\":0}]}],"
@@ -127,8 +130,9 @@ static void quad_json(const quad_desc *q, const char *buffer_uri, char *out, siz
         "\"min\":[-0.5,-0.5,0],\"max\":[0.5,0.5,0]},"
         "{\"bufferView\":1,\"componentType\":5126,\"count\":4,\"type\":\"VEC3\"},"
         "{\"bufferView\":2,\"componentType\":5126,\"count\":4,\"type\":\"VEC2\"},"
-        "{\"bufferView\":3,\"componentType\":5123,\"count\":6,\"type\":\"SCALAR\"}]}",
-        q->color[0], q->color[1], q->color[2],
+        "{\"bufferView\":3,\"componentType\":5123,\"count\":6,\"type\":\"SCALAR\"},"
+        "{\"bufferView\":2,\"componentType\":5126,\"count\":4,\"type\":\"SCALAR\"}]}",
+        q->extra ? q->extra : "", q->color[0], q->color[1], q->color[2],
         textured ? ",\"baseColorTexture\":{\"index\":0}" : "",
         textured ? "\"textures\":[{\"source\":0}]," : "", image,
         buffer_len, uri, png_view);
@@ -147,8 +151,9 @@ static void write_gltf(const char *name, const quad_desc *q, char *path, size_t 
 
 static void put_u32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 
-/* quad.glb with quad.png inside; *len gets the file size. The caller frees. */
-static uint8_t *make_glb(size_t *len)
+/* quad.glb with quad.png inside and `extra` JSON members (or NULL); *len
+ * gets the file size. The caller frees. */
+static uint8_t *make_glb(const char *extra, size_t *len)
 {
     char png_path[512];
     snprintf(png_path, sizeof(png_path), "%s/quad.png", dir);
@@ -157,7 +162,7 @@ static uint8_t *make_glb(size_t *len)
     CHECK(png != NULL);
     if (!png)
         return NULL;
-    quad_desc q = { { 1, 1, 1 }, NULL, png_len };
+    quad_desc q = { { 1, 1, 1 }, NULL, png_len, extra };
     char json[4096];
     quad_json(&q, NULL, json, sizeof(json));
     size_t json_len = (strlen(json) + 3) & ~(size_t)3;
@@ -182,23 +187,25 @@ static uint8_t *make_glb(size_t *len)
 
 /* An OBJ in the same Y-up axes: a green quad (Kd) left of the model's
  * origin and a textured one (map_Kd) right of it. OBJ's v counts up from
- * the bottom of the image. */
-static void write_obj(char *path, size_t n)
+ * the bottom of the image. windows: as written on Windows, the texture in
+ * a folder named with a backslash (map_Kd textures\quad.png). */
+static void write_obj(bool windows, char *path, size_t n)
 {
-    static const char mtl[] =
-        "newmtl green\nKd 0 0.8 0\n\n"
-        "newmtl tex\nKd 1 1 1\nmap_Kd quad.png\n";
-    static const char obj[] =
-        "mtllib quads.mtl\n"
+    char mtl[256];
+    snprintf(mtl, sizeof(mtl), "newmtl green\nKd 0 0.8 0\n\nnewmtl tex\nKd 1 1 1\nmap_Kd %s\n",
+             windows ? "textures\\quad.png" : "quad.png");
+    char obj[1024];
+    snprintf(obj, sizeof(obj),
+        "mtllib %s\n"
         "v -1.5 -0.5 0\nv -0.5 -0.5 0\nv -0.5 0.5 0\nv -1.5 0.5 0\n"
         "v 0.5 -0.5 0\nv 1.5 -0.5 0\nv 1.5 0.5 0\nv 0.5 0.5 0\n"
         "vt 0 0\nvt 1 0\nvt 1 1\nvt 0 1\n"
         "vn 0 0 1\n"
         "o green\nusemtl green\nf 1/1/1 2/2/1 3/3/1 4/4/1\n"
-        "o tex\nusemtl tex\nf 5/1/1 6/2/1 7/3/1 8/4/1\n";
+        "o tex\nusemtl tex\nf 5/1/1 6/2/1 7/3/1 8/4/1\n", windows ? "win.mtl" : "quads.mtl");
     char mtl_path[512];
-    write_file("quads.mtl", mtl, strlen(mtl), mtl_path, sizeof(mtl_path));
-    write_file("quads.obj", obj, strlen(obj), path, n);
+    write_file(windows ? "win.mtl" : "quads.mtl", mtl, strlen(mtl), mtl_path, sizeof(mtl_path));
+    write_file(windows ? "win.obj" : "quads.obj", obj, strlen(obj), path, n);
 }
 
 /* ---- filming ------------------------------------------------------------- */
@@ -302,7 +309,7 @@ static void check_quadrants(const uint8_t *img, box b)
 static void test_gltf_and_glb(uint8_t *a, uint8_t *b)
 {
     char path[512];
-    quad_desc q = { { 1, 1, 1 }, "quad.png", 0 };
+    quad_desc q = { { 1, 1, 1 }, "quad.png", 0, NULL };
     write_gltf("quad.gltf", &q, path, sizeof(path));
     vl_placement place = { .pos = { 0, 3, EYE_Z } };
     if (!film_file(path, &place, a))
@@ -312,7 +319,7 @@ static void test_gltf_and_glb(uint8_t *a, uint8_t *b)
     check_quadrants(a, bx);
 
     size_t len;
-    uint8_t *glb = make_glb(&len);
+    uint8_t *glb = make_glb(NULL, &len);
     if (!glb)
         return;
     write_file("quad.glb", glb, len, path, sizeof(path));
@@ -333,7 +340,7 @@ static void test_gltf_and_glb(uint8_t *a, uint8_t *b)
 static void test_obj(uint8_t *img)
 {
     char path[512];
-    write_obj(path, sizeof(path));
+    write_obj(false, path, sizeof(path));
     vl_placement place = { .pos = { 0, 5, EYE_Z } };
     if (!film_file(path, &place, img))
         return;
@@ -344,12 +351,40 @@ static void test_obj(uint8_t *img)
     check_quadrants(img, right);
 }
 
+/* 3b: the same OBJ written on Windows, its texture in textures/ named
+ * "textures\quad.png": found, and the right way up, with nothing logged. */
+static void test_obj_backslash(uint8_t *img)
+{
+    char sub[300], png[512], copy[512];
+    snprintf(sub, sizeof(sub), "%s/textures", dir);
+    CHECK(mkdir(sub, 0700) == 0);
+    snprintf(png, sizeof(png), "%s/quad.png", dir);
+    size_t len;
+    char *data = vl_read_file(png, &len);
+    CHECK(data != NULL);
+    if (!data)
+        return;
+    write_file("textures/quad.png", data, len, copy, sizeof(copy));
+    free(data);
+    char path[512];
+    write_obj(true, path, sizeof(path));
+    FILE *tmp;
+    char log[4096];
+    int saved = capture_stderr(&tmp);
+    bool ok = film_file(path, &(vl_placement){ .pos = { 0, 5, EYE_Z } }, img);
+    end_capture(tmp, saved, log, sizeof(log));
+    printf("%s -> %s", path, *log ? log : "(nothing logged)\n");
+    CHECK(!*log);
+    if (ok)
+        check_quadrants(img, covered(img, W / 2, W));
+}
+
 /* 4, 5: a plain red quad moved, scaled, panned; lit brighter facing the
  * light (it comes from up, left and behind the camera) than turned away. */
 static void test_placement(uint8_t *img)
 {
     char path[512];
-    quad_desc q = { { 1, 0, 0 }, NULL, 0 };
+    quad_desc q = { { 1, 0, 0 }, NULL, 0, NULL };
     write_gltf("red.gltf", &q, path, sizeof(path));
 
     vl_placement moved = { .pos = { 0.6, 3, 1.8 } };
@@ -465,7 +500,7 @@ static void test_bad_input(uint8_t *img)
     CHECK(unknown_line);
 
     char path[512];
-    quad_desc q = { { 0, 0, 1 }, "missing.png", 0 };
+    quad_desc q = { { 0, 0, 1 }, "missing.png", 0, NULL };
     write_gltf("no_texture.gltf", &q, path, sizeof(path));
     bool one_line;
     vl_scene *s = create_logged(path, "missing.png", &one_line);
@@ -478,12 +513,76 @@ static void test_bad_input(uint8_t *img)
     vl_scene_destroy(s);
 }
 
+static int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* 8: what a glTF file asks for that volym does not do is one warning each,
+ * naming the file and the extension, also from a .glb's JSON chunk, and
+ * the model still loads where assimp can read it. */
+static void test_extensions(uint8_t *img)
+{
+    static const char extra[] =
+        "\"extensionsUsed\":[\"KHR_texture_transform\",\"KHR_materials_emissive_strength\","
+        "\"KHR_texture_basisu\"],\"extensionsRequired\":[\"KHR_texture_transform\","
+        "\"KHR_draco_mesh_compression\"],"
+        "\"skins\":[{\"joints\":[0]}],"
+        "\"animations\":[{\"samplers\":[{\"input\":4,\"output\":0}],"
+        "\"channels\":[{\"sampler\":0,\"target\":{\"node\":0,\"path\":\"scale\"}}]}],";
+    static const char *const says[] = {
+        "requires glTF extension KHR_texture_transform", "uses glTF extension "
+        "KHR_materials_emissive_strength", "uses glTF extension KHR_texture_basisu",
+        "requires glTF extension KHR_draco_mesh_compression", "has skins", "has animations",
+    };
+    char path[512], log[8192];
+    quad_desc q = { { 1, 0, 0 }, NULL, 0, extra };
+    write_gltf("extensions.gltf", &q, path, sizeof(path));
+    FILE *tmp;
+    int saved = capture_stderr(&tmp);
+    vl_scene *s = vl_scene_create(path, &(vl_placement){ .pos = { 0, 3, EYE_Z } });
+    end_capture(tmp, saved, log, sizeof(log));
+    printf("%s -> %s", path, log);
+    int lines = count_lines(log);
+    for (size_t i = 0; i < sizeof(says) / sizeof(says[0]); i++)
+        CHECK(strstr(log, says[i]) != NULL);
+    for (const char *l = log; *l; l = strchr(l, '\n') + 1)
+        CHECK(!strncmp(l, "[render/scene] warning: model '", 31) && strstr(l, path) < strchr(l, '\n'));
+    if (s) {
+        CHECK(lines == 6);
+        film(s, false, img);
+        CHECK(looks(px(img, W / 2, H / 2), 1, 0, 0));
+    } else {
+        CHECK(lines == 7);          /* and assimp's own error */
+    }
+    vl_scene_destroy(s);
+
+    size_t len;
+    uint8_t *glb = make_glb("\"extensionsUsed\":[\"KHR_draco_mesh_compression\"],"
+                            "\"extensionsRequired\":[\"KHR_draco_mesh_compression\"],", &len);
+    if (!glb)
+        return;
+    write_file("draco.glb", glb, len, path, sizeof(path));
+    free(glb);
+    saved = capture_stderr(&tmp);
+    s = vl_scene_create(path, &(vl_placement){ .pos = { 0, 3, EYE_Z } });
+    end_capture(tmp, saved, log, sizeof(log));
+    printf("%s -> %s", path, log);
+    CHECK(strstr(log, "requires glTF extension KHR_draco_mesh_compression") && strstr(log, path));
+    CHECK(count_lines(log) == (s ? 1 : 2));
+    vl_scene_destroy(s);
+}
+
 /* Remove the test's files (written by this test only) and its folder. */
 static void clean_up(void)
 {
     static const char *const names[] = {
         "quad.png", "quad.gltf", "quad.glb", "truncated.glb", "quads.obj", "quads.mtl",
         "red.gltf", "broken.gltf", "garbage.obj", "empty.gltf", "no_texture.gltf",
+        "win.obj", "win.mtl", "textures/quad.png", "textures", "extensions.gltf", "draco.glb",
     };
     char path[512];
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -512,9 +611,11 @@ int main(void)
     uint8_t *a = malloc((size_t)W * H * 4), *b = malloc((size_t)W * H * 4);
     test_gltf_and_glb(a, b);
     test_obj(a);
+    test_obj_backslash(a);
     test_placement(a);
     test_sky(r, a);
     test_bad_input(a);
+    test_extensions(a);
 
     free(a);
     free(b);

@@ -4,8 +4,10 @@
  * drawn through plate_sample one output pixel per texel centre, and
  * compared with libswscale's conversion of the same frame: every format
  * the shader reads, a few that libswscale converts, each YCbCr matrix and
- * range, 16-bit precision for deep formats. Also the fallback pattern,
- * bad frames, a sequence of frames through the buffer ring, size changes.
+ * range, 16-bit precision for deep formats. Also alpha, the display
+ * matrix's turns, the matrix guessed for untagged frames, the fallback
+ * pattern, bad frames, a sequence of frames through the buffer ring, size
+ * changes.
  */
 #include "check.h"
 #include "render/gl_util.h"
@@ -14,6 +16,7 @@
 #include "shaders.h"
 #include "stage/stage.h"
 
+#include <libavutil/display.h>
 #include <libavutil/frame.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
@@ -22,6 +25,8 @@
 
 #define W 67
 #define H 35
+#define MAX_W 1280              /* widest frame made */
+#define N_LAYOUTS 5
 #define BLOCK 8                 /* chroma samples per side of a constant block */
 
 static const char vert[] =
@@ -37,9 +42,13 @@ static const char body[] =
     "in vec2 v_uv;\n"
     "out vec4 o_color;\n"
     "void main() { o_color = vec4(plate_sample(v_uv), 1.0); }\n";
+static const char alpha_body[] =
+    "in vec2 v_uv;\n"
+    "out vec4 o_color;\n"
+    "void main() { o_color = vec4(plate_sample_rgba(v_uv).aaa, 1.0); }\n";
 
 typedef struct gl_env {
-    GLuint progs[4], vao;       /* one per PLATE_LAYOUT */
+    GLuint progs[N_LAYOUTS], vao;   /* one per PLATE_LAYOUT */
     vl_plate_tex *t;
 } gl_env;
 
@@ -69,7 +78,7 @@ static bool subsampled_chroma(const AVPixFmtDescriptor *d, int c)
            (d->log2_chroma_w || d->log2_chroma_h);
 }
 
-/* A frame (w <= W) with random samples, lines padded to 64 bytes. Subsampled
+/* A frame (w <= MAX_W) with random samples, lines padded to 64 bytes. Subsampled
  * chroma is constant over BLOCK x BLOCK samples, so how chroma is sited
  * and filtered does not matter away from the block edges. Limited-range
  * YCbCr keeps to its legal codes (Y 16-235, C 16-240 at 8 bits): beyond
@@ -84,7 +93,7 @@ static AVFrame *random_frame(enum AVPixelFormat fmt, int w, int h, bool limited)
     CHECK(av_frame_get_buffer(f, 64) == 0);
     for (int i = 0; i < AV_NUM_DATA_POINTERS && f->buf[i]; i++)
         memset(f->buf[i]->data, 0, f->buf[i]->size);   /* av_write_image_line2 ORs */
-    uint16_t block[64][64], line[W];
+    uint16_t block[64][64], line[MAX_W];
     for (int i = 0; i < 64; i++)
         for (int j = 0; j < 64; j++)
             block[i][j] = (uint16_t)rnd();
@@ -320,18 +329,130 @@ static void test_matrices(const gl_env *e)
     compare_new(e, AV_PIX_FMT_YUV444P10LE, AVCOL_SPC_BT2020_NCL, false);
 }
 
-/* Unspecified matrix: BT.601 below 720 lines, BT.709 from there; range:
+static bool upload_logged(const gl_env *e, const AVFrame *f, int *lines, const char *word);
+
+/* Unspecified matrix, as mpv guesses: BT.709 from 1280 wide or more than
+ * 576 lines (an untagged 1280x640 is HD), BT.601 below, said once; range:
  * limited, but full for JPEG's yuvj formats. */
 static void test_guesses(const gl_env *e)
 {
-    AVFrame *f = random_frame(AV_PIX_FMT_YUV444P, W, H, true);
-    compare(e, f, AVCOL_SPC_BT470BG, false);
-    av_frame_free(&f);
-    f = random_frame(AV_PIX_FMT_YUV444P, 9, 720, true);
-    compare(e, f, AVCOL_SPC_BT709, false);
-    av_frame_free(&f);
-    f = random_frame(AV_PIX_FMT_YUVJ420P, W, H, false);
+    const struct { int w, h; enum AVColorSpace spc; } sizes[] = {
+        { W, H, AVCOL_SPC_BT470BG }, { 9, 720, AVCOL_SPC_BT709 }, { 720, 576, AVCOL_SPC_BT470BG },
+        { 1280, 4, AVCOL_SPC_BT709 }, { W, H, AVCOL_SPC_BT470BG }, { 9, 577, AVCOL_SPC_BT709 },
+    };
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {   /* each a new guess */
+        AVFrame *f = random_frame(AV_PIX_FMT_YUV444P, sizes[i].w, sizes[i].h, true);
+        int lines;
+        const char *name = sizes[i].spc == AVCOL_SPC_BT709 ? "BT.709" : "BT.601";
+        CHECK(upload_logged(e, f, &lines, name));
+        CHECK(lines == 1);
+        CHECK(upload_logged(e, f, &lines, name));
+        CHECK(lines == 0);                      /* once, not per frame */
+        compare(e, f, sizes[i].spc, false);
+        av_frame_free(&f);
+    }
+    AVFrame *f = random_frame(AV_PIX_FMT_YUVJ420P, W, H, false);
     compare(e, f, AVCOL_SPC_BT470BG, true);
+    av_frame_free(&f);
+}
+
+/* Alpha comes through as it is stored: every alpha format the shader
+ * reads (ProRes 4444's yuva444p12le, PNG's rgba, HAP Alpha's rgba ...) is
+ * read without libswscale, and plate_sample_rgba's alpha, drawn at 16 bits,
+ * is the frame's alpha sample over its maximum; formats without alpha give
+ * 1. */
+static void test_alpha(const gl_env *e, const gl_env *ea)
+{
+    const enum AVPixelFormat formats[] = {
+        AV_PIX_FMT_YUVA444P12LE, AV_PIX_FMT_YUVA422P12LE, AV_PIX_FMT_YUVA444P10LE,
+        AV_PIX_FMT_YUVA420P, AV_PIX_FMT_YUVA444P16LE, AV_PIX_FMT_RGBA, AV_PIX_FMT_BGRA,
+        AV_PIX_FMT_ARGB, AV_PIX_FMT_ABGR, AV_PIX_FMT_RGBA64LE, AV_PIX_FMT_GBRAP,
+        AV_PIX_FMT_GBRAP10LE, AV_PIX_FMT_GBRAP12LE, AV_PIX_FMT_YUV444P12LE, AV_PIX_FMT_RGB0,
+    };
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+        const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(formats[i]);
+        bool has = d->flags & AV_PIX_FMT_FLAG_ALPHA;
+        CHECK(vl_plate_tex_is_direct(formats[i]));
+        AVFrame *f = random_frame(formats[i], W, H, true);
+        f->colorspace = AVCOL_SPC_BT709;
+        CHECK(vl_plate_tex_upload(e->t, f));
+        CHECK(vl_plate_tex_has_alpha(e->t) == has);
+        uint16_t *got = draw(ea, W, H, true), line[W];
+        int err = 0;
+        for (int y = 0; y < H; y++) {
+            if (has)
+                av_read_image_line2(line, (const uint8_t **)f->data, f->linesize, d, 0, y, 3, W, 0, 2);
+            for (int x = 0; x < W; x++) {
+                double want = has ? 65535.0 * line[x] / ((1 << d->comp[3].depth) - 1) : 65535;
+                err = fmax(err, fabs(got[(y * W + x) * 3] - want));
+            }
+        }
+        printf("alpha of %-13s (layout %d): max error %d/65535\n", d->name,
+               vl_plate_tex_layout(e->t), err);
+        CHECK(err <= 2 * 257);
+        free(got);
+        compare(e, f, AVCOL_SPC_BT709, false);  /* the colour is still right */
+        av_frame_free(&f);
+    }
+    CHECK(!vl_plate_tex_is_direct(AV_PIX_FMT_YA8));
+}
+
+/* The display matrix turns the picture as it is shown: each frame pixel
+ * lands where the matrix sends its centre (the sum done here forwards,
+ * the shader inverts it), the aspect turns with it, and angles between
+ * quarter turns go to the nearest one with one warning. */
+static void test_orientation(const gl_env *e)
+{
+    const struct { double cw_deg; bool hflip; int turn; const char *word; } cases[] = {
+        { 90, false, 90, "90 degrees clockwise," }, { 180, false, 180, "180 degrees" },
+        { 270, false, 270, "270 degrees" }, { 0, true, 0, "0 degrees clockwise and mirrored" },
+        { 90, true, 90, "90 degrees clockwise and mirrored" },
+        { 30, false, 0, "by 30.0 degrees" }, { 80, false, 90, "by 80.0 degrees" },
+    };
+    AVFrame *f = random_frame(AV_PIX_FMT_RGB24, W, H, false);
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        AVFrameSideData *sd = av_frame_new_side_data(f, AV_FRAME_DATA_DISPLAYMATRIX,
+                                                     9 * sizeof(int32_t));
+        int32_t *m = (int32_t *)sd->data;
+        av_display_rotation_set(m, cases[k].cw_deg);
+        av_display_matrix_flip(m, cases[k].hflip, false);
+        int lines;
+        CHECK(upload_logged(e, f, &lines, cases[k].word));
+        CHECK(lines == 1 + (cases[k].turn != cases[k].cw_deg));
+        CHECK(upload_logged(e, f, &lines, ""));
+        CHECK(lines == 0);
+        av_frame_remove_side_data(f, AV_FRAME_DATA_DISPLAYMATRIX);
+
+        bool swap = cases[k].turn % 180;
+        int dw = swap ? H : W, dh = swap ? W : H;
+        CHECK_NEAR(vl_plate_tex_aspect(e->t), (double)dw / dh, 1e-9);
+        uint16_t *got = draw(e, dw, dh, false);
+        /* The exact quarter turn's matrix, applied to pixel centres about
+         * the picture's centre: (x, y) -> (a x + c y, b x + d y). */
+        double a = cos(cases[k].turn * M_PI / 180), b = sin(cases[k].turn * M_PI / 180);
+        double mm[4] = { a, b, -b, a };         /* a b c d of a clockwise turn (y down) */
+        if (cases[k].hflip)
+            mm[0] = -mm[0], mm[2] = -mm[2];
+        int bad = 0;
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                double px = x + 0.5 - W / 2.0, py = y + 0.5 - H / 2.0;
+                int dx = (int)floor(mm[0] * px + mm[2] * py + dw / 2.0);
+                int dy = (int)floor(mm[1] * px + mm[3] * py + dh / 2.0);
+                const uint8_t *src = f->data[0] + y * f->linesize[0] + x * 3;
+                const uint16_t *c = got + ((size_t)dy * dw + dx) * 3;
+                bad += abs(c[0] - src[0]) > 1 || abs(c[1] - src[1]) > 1 || abs(c[2] - src[2]) > 1;
+            }
+        printf("display matrix %g degrees%s: shown %dx%d, %d of %d pixels misplaced\n",
+               cases[k].cw_deg, cases[k].hflip ? " mirrored" : "", dw, dh, bad, W * H);
+        CHECK(bad == 0);
+        free(got);
+    }
+    /* Without its matrix the frame is shown as stored again. */
+    int lines;
+    CHECK(upload_logged(e, f, &lines, "shown as stored"));
+    CHECK(lines == 1);
+    CHECK_NEAR(vl_plate_tex_aspect(e->t), (double)W / H, 1e-9);
     av_frame_free(&f);
 }
 
@@ -347,13 +468,15 @@ static void test_formats(const gl_env *e)
         AV_PIX_FMT_YUV420P12LE, AV_PIX_FMT_YUV422P12LE, AV_PIX_FMT_YUV444P12LE,
         AV_PIX_FMT_YUV420P16LE, AV_PIX_FMT_YUV422P16LE, AV_PIX_FMT_YUV444P16LE,
         AV_PIX_FMT_YUVA420P10LE, AV_PIX_FMT_YUVA422P10LE, AV_PIX_FMT_YUVA444P10LE,
+        AV_PIX_FMT_YUVA422P12LE, AV_PIX_FMT_YUVA444P12LE, AV_PIX_FMT_YUVA420P16LE,
+        AV_PIX_FMT_YUVA422P16LE, AV_PIX_FMT_YUVA444P16LE,
         AV_PIX_FMT_P010LE, AV_PIX_FMT_P016LE, AV_PIX_FMT_P210LE, AV_PIX_FMT_P410LE,
         AV_PIX_FMT_RGB24, AV_PIX_FMT_BGR24, AV_PIX_FMT_RGBA, AV_PIX_FMT_BGRA,
         AV_PIX_FMT_ARGB, AV_PIX_FMT_ABGR, AV_PIX_FMT_RGB0, AV_PIX_FMT_BGR0,
         AV_PIX_FMT_0RGB, AV_PIX_FMT_0BGR,
         AV_PIX_FMT_RGB48LE, AV_PIX_FMT_BGR48LE, AV_PIX_FMT_RGBA64LE, AV_PIX_FMT_BGRA64LE,
         AV_PIX_FMT_GBRP, AV_PIX_FMT_GBRAP, AV_PIX_FMT_GBRP10LE, AV_PIX_FMT_GBRP12LE,
-        AV_PIX_FMT_GBRP16LE, AV_PIX_FMT_GBRAP16LE,
+        AV_PIX_FMT_GBRP16LE, AV_PIX_FMT_GBRAP10LE, AV_PIX_FMT_GBRAP12LE, AV_PIX_FMT_GBRAP16LE,
         /* converted by libswscale */
         AV_PIX_FMT_GRAY8, AV_PIX_FMT_GRAY16LE, AV_PIX_FMT_PAL8, AV_PIX_FMT_YUYV422,
         AV_PIX_FMT_UYVY422, AV_PIX_FMT_YUV420P10BE, AV_PIX_FMT_RGB565LE, AV_PIX_FMT_X2RGB10LE,
@@ -538,16 +661,21 @@ int main(void)
     if (!gl)
         return check_result("plate-tex");
     gl_env e = { .vao = vl_gl_empty_vao(), .t = vl_plate_tex_create() };
-    for (int layout = 0; layout < 4; layout++) {
+    gl_env ea = e;              /* the same textures, drawn as alpha */
+    for (int layout = 0; layout < N_LAYOUTS; layout++) {
         char head[64];
         snprintf(head, sizeof(head), "#version 330 core\n#define PLATE_LAYOUT %d\n", layout);
         const char *frag[] = { head, vl_shader_plate_glsl, body };
         e.progs[layout] = vl_gl_program_parts("plate-test", vert, frag, 3);
-        CHECK(e.progs[layout] != 0);
+        frag[2] = alpha_body;
+        ea.progs[layout] = vl_gl_program_parts("plate-alpha-test", vert, frag, 3);
+        CHECK(e.progs[layout] != 0 && ea.progs[layout] != 0);
     }
     test_fallback(&e);
     test_matrices(&e);
     test_guesses(&e);
+    test_alpha(&e, &ea);
+    test_orientation(&e);
     test_formats(&e);
     test_precision(&e);
     test_siting(&e);
@@ -555,8 +683,10 @@ int main(void)
     test_bad_frames(&e);
     CHECK(glGetError() == GL_NO_ERROR);
     vl_plate_tex_destroy(e.t);
-    for (int layout = 0; layout < 4; layout++)
+    for (int layout = 0; layout < N_LAYOUTS; layout++) {
         glDeleteProgram(e.progs[layout]);
+        glDeleteProgram(ea.progs[layout]);
+    }
     glDeleteVertexArrays(1, &e.vao);
     vl_gl_destroy(gl);
     vl_stage_free(stage);

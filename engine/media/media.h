@@ -3,7 +3,9 @@
  * function of the frame clock, so plate time never drifts and does not
  * depend on render speed), and the decoder that delivers those frames.
  *
- * The decoded frames go to the GPU as they are (render/plate_tex.c).
+ * The decoded frames go to the GPU as they are (render/plate_tex.c), with
+ * the container's display matrix (a phone clip's turn) attached as
+ * AV_FRAME_DATA_DISPLAYMATRIX side data where the decoder gave them none.
  */
 #ifndef VL_MEDIA_H
 #define VL_MEDIA_H

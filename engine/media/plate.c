@@ -35,6 +35,10 @@ struct vl_plate {
     int64_t start_pts;
     vl_rational rate;
     int64_t n_frames;
+    /* The container's display matrix (a phone clip's turn), given to every
+     * frame the decoder brings none for. */
+    int32_t display_matrix[9];
+    bool has_display_matrix;
     /* No timestamps in the input (a raw .h264 / .hevc stream): frames are
      * numbered in the order they decode, and a seek goes to the start. */
     bool untimed;
@@ -173,6 +177,11 @@ static bool open_input(vl_plate *p, const char *url)
         return false;
     }
     p->time_base = st->time_base;
+    size_t dm_size = 0;
+    const uint8_t *dm = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &dm_size);
+    p->has_display_matrix = dm && dm_size >= sizeof(p->display_matrix);
+    if (p->has_display_matrix)
+        memcpy(p->display_matrix, dm, sizeof(p->display_matrix));
     p->start_pts = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
     AVRational r = av_guess_frame_rate(p->fmt, st, NULL);
     if (r.num <= 0 || r.den <= 0) {
@@ -231,6 +240,18 @@ static int decode_next(vl_plate *p, AVFrame *f)
         if (err < 0 && err != AVERROR(EAGAIN))
             return err;
     }
+}
+
+/* The renderer turns the picture by the frame's display matrix: the
+ * container's one reaches it this way (FFmpeg 5 keeps it on the stream). */
+static void tag_display_matrix(const vl_plate *p, AVFrame *f)
+{
+    if (!p->has_display_matrix || av_frame_get_side_data(f, AV_FRAME_DATA_DISPLAYMATRIX))
+        return;
+    AVFrameSideData *sd = av_frame_new_side_data(f, AV_FRAME_DATA_DISPLAYMATRIX,
+                                                 sizeof(p->display_matrix));
+    if (sd)
+        memcpy(sd->data, p->display_matrix, sizeof(p->display_matrix));
 }
 
 static void clear_queue(vl_plate *p)
@@ -307,6 +328,7 @@ static void *decode_thread(void *arg)
         if (err == 0) {
             errors_in_a_row = 0;
             p->stats.decoded++;
+            tag_display_matrix(p, f);
             int64_t index = frame_number(p, f);
             p->last_index = index;
             if (index < p->preroll_to) {

@@ -11,12 +11,14 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <assimp/cimport.h>
 #include <assimp/material.h>
 #include <assimp/postprocess.h>
 #include <assimp/scene.h>
+#include <jansson.h>
 #include <stb/stb_image.h>
 
 #define LOG "render/scene"
@@ -212,11 +214,15 @@ static bool decode_embedded(const struct aiTexture *t, image *img)
 }
 
 /* The GL texture for reference `ref` of the model at `path`; 0 with one
- * warning when it cannot be had. */
-static GLuint load_texture(const struct aiScene *sc, const char *path, const char *ref)
+ * warning when it cannot be had. A file reference written on Windows
+ * (an OBJ's "map_Kd textures\wood.png") has its backslashes made slashes. */
+static GLuint load_texture(const struct aiScene *sc, const char *path, const char *ref_in)
 {
     image img = { 0 };
-    char file[4096];
+    char file[4096], ref[1024];
+    snprintf(ref, sizeof(ref), "%s", ref_in);
+    for (char *c = ref; *c; c++)
+        *c = *c == '\\' ? '/' : *c;
     const struct aiTexture *emb = find_embedded(sc, ref);
     const char *what = ref;
     if (emb) {
@@ -267,6 +273,84 @@ static void load_material(vl_model *m, const struct aiScene *sc, const char *pat
         aiGetMaterialTexture(am, aiTextureType_DIFFUSE, 0, &ref, NULL, NULL, NULL, NULL,
                              NULL, NULL) == aiReturn_SUCCESS)
         mat->tex = load_texture(sc, path, ref.data);
+}
+
+/* ---- what a glTF file asks for that volym does not do -------------------- */
+
+/* What volym does instead, for the glTF extensions it is most often given;
+ * any other is ignored too. */
+static const struct { const char *name, *instead; } extension_notes[] = {
+    { "KHR_draco_mesh_compression", "its compressed meshes cannot be read" },
+    { "KHR_texture_basisu", "its KTX2 textures cannot be read: plain base colours" },
+    { "KHR_texture_transform", "texture offsets, scales and turns are ignored" },
+    { "KHR_materials_variants", "only the default materials are shown" },
+    { "KHR_lights_punctual", "its lights are ignored: a fixed light" },
+};
+
+/* The JSON of a .gltf, or of a .glb's first chunk; NULL when it is neither
+ * (assimp then says what is wrong). */
+static json_t *gltf_json(const char *path)
+{
+    size_t len, n = strlen(path);
+    bool glb = n > 4 && !strcasecmp(path + n - 4, ".glb");
+    if (!glb && !(n > 5 && !strcasecmp(path + n - 5, ".gltf")))
+        return NULL;
+    char *data = vl_read_file(path, &len);
+    json_t *root = NULL;
+    uint32_t chunk = 0;
+    if (glb && data && len >= 20 && !memcmp(data, "glTF", 4) && !memcmp(data + 16, "JSON", 4))
+        memcpy(&chunk, data + 12, 4);     /* little-endian, as the file */
+    if (!glb && data)
+        root = json_loadb(data, len, 0, NULL);
+    else if (chunk && chunk <= len - 20)
+        root = json_loadb(data + 20, chunk, 0, NULL);
+    free(data);
+    return root;
+}
+
+static bool holds(const json_t *names, const char *name)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(names, i, e)
+        if (json_is_string(e) && !strcmp(json_string_value(e), name))
+            return true;
+    return false;
+}
+
+/* One warning for each glTF extension the file uses or requires (all are
+ * beyond volym's base colour, texture and fixed light) and for skins and
+ * animations, which the flattened model cannot play. */
+static void warn_unsupported(const char *path)
+{
+    json_t *root = gltf_json(path);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return;
+    }
+    json_t *lists[2] = { json_object_get(root, "extensionsUsed"),
+                         json_object_get(root, "extensionsRequired") };
+    for (int l = 0; l < 2; l++) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(lists[l], i, e) {
+            const char *name = json_string_value(e), *instead = "ignored";
+            if (!name || (l == 1 && holds(lists[0], name)))    /* said already */
+                continue;
+            for (size_t j = 0; j < sizeof(extension_notes) / sizeof(extension_notes[0]); j++)
+                if (!strcmp(extension_notes[j].name, name))
+                    instead = extension_notes[j].instead;
+            VL_WARN(LOG, "model '%s' %s glTF extension %s, which volym does not support: %s",
+                    path, l == 1 || holds(lists[1], name) ? "requires" : "uses", name, instead);
+        }
+    }
+    if (json_array_size(json_object_get(root, "skins")))
+        VL_WARN(LOG, "model '%s' has skins: volym does not skin, the meshes stand as modelled",
+                path);
+    if (json_array_size(json_object_get(root, "animations")))
+        VL_WARN(LOG, "model '%s' has animations: volym does not play them, the model stands still",
+                path);
+    json_decref(root);
 }
 
 /* ---- loading ------------------------------------------------------------- */
@@ -333,6 +417,7 @@ vl_model *vl_model_load(const char *path, const vl_placement *place)
         VL_ERR(LOG, "cannot read model '%s': %s", path, strerror(errno));
         return NULL;
     }
+    warn_unsupported(path);
     /* ValidateDataStructure rejects out-of-range indices in corrupt files;
      * PreTransformVertices bakes the node hierarchy into the meshes. */
     const struct aiScene *sc = aiImportFile(path, aiProcess_Triangulate |

@@ -25,8 +25,10 @@
 #include "plate_tex.h"
 #include "core/core.h"
 
+#include <libavutil/display.h>
 #include <libavutil/frame.h>
 #include <libavutil/pixdesc.h>
+#include <math.h>
 #include <libswscale/swscale.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +36,12 @@
 #define LOG "render/plate"
 #define RING 3                  /* pixel buffers per plane */
 #define MAX_SIZE 16384          /* larger is a broken frame, not a plate */
-#define MAX_TEX 3
+#define MAX_TEX 4               /* Y Cb Cr A (or G B R A) */
 
 /* Formats the shader reads as they are. Which planes, channels, bit depth
  * and chroma subsampling each has comes from its AVPixFmtDescriptor; all
- * are little-endian with 8 or 16-bit samples. Alpha is ignored. */
+ * are little-endian with 8 or 16-bit samples. Alpha comes along: a channel
+ * of a packed format's texture, or a plane of its own (the 4th texture). */
 static const enum AVPixelFormat direct_formats[] = {
     AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUV422P, AV_PIX_FMT_YUV444P,
     AV_PIX_FMT_YUV410P, AV_PIX_FMT_YUV411P, AV_PIX_FMT_YUV440P,
@@ -49,13 +52,15 @@ static const enum AVPixelFormat direct_formats[] = {
     AV_PIX_FMT_YUV420P12LE, AV_PIX_FMT_YUV422P12LE, AV_PIX_FMT_YUV444P12LE,
     AV_PIX_FMT_YUV420P16LE, AV_PIX_FMT_YUV422P16LE, AV_PIX_FMT_YUV444P16LE,
     AV_PIX_FMT_YUVA420P10LE, AV_PIX_FMT_YUVA422P10LE, AV_PIX_FMT_YUVA444P10LE,
+    AV_PIX_FMT_YUVA422P12LE, AV_PIX_FMT_YUVA444P12LE,  /* ProRes 4444 with alpha */
+    AV_PIX_FMT_YUVA420P16LE, AV_PIX_FMT_YUVA422P16LE, AV_PIX_FMT_YUVA444P16LE,
     AV_PIX_FMT_P010LE, AV_PIX_FMT_P016LE, AV_PIX_FMT_P210LE, AV_PIX_FMT_P410LE,
     AV_PIX_FMT_RGB24, AV_PIX_FMT_BGR24, AV_PIX_FMT_RGBA, AV_PIX_FMT_BGRA,
     AV_PIX_FMT_ARGB, AV_PIX_FMT_ABGR, AV_PIX_FMT_RGB0, AV_PIX_FMT_BGR0,
     AV_PIX_FMT_0RGB, AV_PIX_FMT_0BGR,
     AV_PIX_FMT_RGB48LE, AV_PIX_FMT_BGR48LE, AV_PIX_FMT_RGBA64LE, AV_PIX_FMT_BGRA64LE,
     AV_PIX_FMT_GBRP, AV_PIX_FMT_GBRAP, AV_PIX_FMT_GBRP10LE, AV_PIX_FMT_GBRP12LE,
-    AV_PIX_FMT_GBRP16LE, AV_PIX_FMT_GBRAP16LE,
+    AV_PIX_FMT_GBRP16LE, AV_PIX_FMT_GBRAP10LE, AV_PIX_FMT_GBRAP12LE, AV_PIX_FMT_GBRAP16LE,
 };
 
 /* YCbCr matrices by their luma weights. SWS_CS_* equal AVCOL_SPC_*, so
@@ -81,7 +86,8 @@ typedef struct shape {
     enum AVPixelFormat format;
     int width, height;
     int layout;                 /* plate.glsl's PLATE_LAYOUT: 1 packed,
-                                   2 luma + interleaved chroma, 3 planar */
+                                   2 luma + interleaved chroma, 3 planar,
+                                   4 planar with an alpha plane */
     int n_tex;
     int bytes;                  /* per sample: 1 or 2 */
     int plane[MAX_TEX], w[MAX_TEX], h[MAX_TEX], channels[MAX_TEX];
@@ -96,7 +102,13 @@ struct vl_plate_tex {
     shape shape;                /* what the textures hold; layout 0: nothing yet */
     float matrix[9], offset[3]; /* row-major; see plate.glsl */
     float chroma_scale[2], chroma_offset[2];
+    float alpha_scale;          /* alpha texture value -> 0 .. 1 */
+    float orient[4];            /* picture uv -> frame uv about the centre, row-major */
     double aspect;
+    bool alpha;                 /* the picture has alpha */
+    float logged_orient[4];     /* the turn last logged */
+    int32_t last_matrix[9];     /* the display matrix last seen; all 0: none */
+    enum AVColorSpace guessed;  /* the matrix last guessed (logged); -1: none */
 
     /* The libswscale path for formats the shader cannot read. */
     struct SwsContext *sws;
@@ -111,6 +123,9 @@ vl_plate_tex *vl_plate_tex_create(void)
     vl_plate_tex *t = vl_xcalloc(1, sizeof(*t));
     t->aspect = 16.0 / 9.0;
     t->sws_from = t->logged = AV_PIX_FMT_NONE;
+    t->alpha_scale = 1;
+    t->orient[0] = t->orient[3] = t->logged_orient[0] = t->logged_orient[3] = 1;
+    t->guessed = -1;
     return t;
 }
 
@@ -129,16 +144,18 @@ int vl_plate_tex_layout(const vl_plate_tex *t) { return t->shape.layout; }
 
 double vl_plate_tex_aspect(const vl_plate_tex *t) { return t->aspect; }
 
+bool vl_plate_tex_has_alpha(const vl_plate_tex *t) { return t->alpha; }
+
 /* Bytes a sample takes in memory (and in the texture): 1 or 2. */
 static int sample_bytes(const AVPixFmtDescriptor *d)
 {
     return d->comp[0].depth + d->comp[0].shift > 8 ? 2 : 1;
 }
 
-static bool is_direct(enum AVPixelFormat f)
+bool vl_plate_tex_is_direct(int format)
 {
     for (size_t i = 0; i < sizeof(direct_formats) / sizeof(direct_formats[0]); i++)
-        if (direct_formats[i] == f)
+        if (direct_formats[i] == format)
             return true;
     return false;
 }
@@ -146,7 +163,9 @@ static bool is_direct(enum AVPixelFormat f)
 /* The textures for a direct format. Components 0..2 (Y Cb Cr, or R G B)
  * spread over one, two or three planes, which gives the layout; the shader
  * reads component c from texture tex_of[c], channel chan_of[c], and the
- * texture's swizzle fetches that channel from where the format keeps it. */
+ * texture's swizzle fetches that channel from where the format keeps it.
+ * Alpha (component 3) is texture 0's fourth channel in a packed format
+ * (1 where there is none), else a plane of its own: texture 3, layout 4. */
 static shape shape_of(enum AVPixelFormat format, int width, int height)
 {
     static const int tex_of[4][3] = { { 0 }, { 0, 0, 0 }, { 0, 1, 1 }, { 0, 1, 2 } };
@@ -165,6 +184,17 @@ static shape shape_of(enum AVPixelFormat format, int width, int height)
         s.channels[i] = d->comp[c].step / s.bytes;
         s.swizzle[i][chan_of[s.layout][c]] = GL_RED + d->comp[c].offset / s.bytes;
     }
+    const AVComponentDescriptor *a = &d->comp[3];
+    if ((d->flags & AV_PIX_FMT_FLAG_ALPHA) && s.layout == 1) {
+        s.swizzle[0][3] = GL_RED + a->offset / s.bytes;
+    } else if (d->flags & AV_PIX_FMT_FLAG_ALPHA) {
+        s.layout = 4;
+        s.n_tex = 4;
+        s.plane[3] = a->plane;
+        s.w[3] = width;
+        s.h[3] = height;
+        s.channels[3] = 1;
+    }
     for (int i = 0; i < s.n_tex; i++)
         for (int k = 0; k < 4; k++)
             if (!s.swizzle[i][k])
@@ -172,13 +202,23 @@ static shape shape_of(enum AVPixelFormat format, int width, int height)
     return s;
 }
 
-static const yuv_matrix *matrix_of(const AVFrame *f)
+static const yuv_matrix *matrix_of(vl_plate_tex *t, const AVFrame *f)
 {
     for (size_t i = 0; i < sizeof(yuv_matrices) / sizeof(yuv_matrices[0]); i++)
         if (yuv_matrices[i].spc == f->colorspace)
             return &yuv_matrices[i];
-    /* Unspecified or unknown: HD is BT.709, SD BT.601 (mpv's guess). */
-    return f->height >= 720 ? &yuv_matrices[0] : &yuv_matrices[1];
+    /* Unspecified or unknown: guessed from the size as mpv does
+     * (mp_csp_guess_colorspace): HD is BT.709, SD BT.601. An untagged
+     * 1280x640 is HD although it has fewer than 720 lines. */
+    bool hd = f->width >= 1280 || f->height > 576;
+    const yuv_matrix *m = &yuv_matrices[hd ? 0 : 1];
+    if (t->guessed != m->spc) {
+        VL_INFO(LOG, "%dx%d frames say no YCbCr matrix (%s): taking %s, as for %s", f->width,
+                f->height, av_color_space_name(f->colorspace), hd ? "BT.709" : "BT.601",
+                hd ? "HD (1280 wide or more than 576 lines)" : "SD");
+        t->guessed = m->spc;
+    }
+    return m;
 }
 
 /* Full range (0 .. 2^n - 1) rather than limited (16 .. 235 at 8 bits)? As
@@ -198,13 +238,17 @@ static bool full_range(const AVFrame *f, const AVPixFmtDescriptor *d)
  * expand the range, then apply the YCbCr matrix. */
 static void colour_transform(vl_plate_tex *t, const AVFrame *f, const AVPixFmtDescriptor *d)
 {
+    const AVComponentDescriptor *a = &d->comp[3];
+    t->alpha = d->flags & AV_PIX_FMT_FLAG_ALPHA;
+    t->alpha_scale = !t->alpha ? 1.0f :
+        (float)(((1 << (8 * sample_bytes(d))) - 1) / ((1 << a->shift) * ((1 << a->depth) - 1.0)));
     int n = d->comp[0].depth, bytes = sample_bytes(d);
     double max = (1 << n) - 1, unit = (double)(1 << n) / 256;   /* one 8-bit step */
     double k = ((1 << (8 * bytes)) - 1) / ((1 << d->comp[0].shift) * max);
     double scale[3] = { k, k, k }, shift[3] = { 0, 0, 0 };      /* yuv = scale c + shift */
     double m[3][3] = { { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, 1 } };
     if (!(d->flags & AV_PIX_FMT_FLAG_RGB)) {
-        const yuv_matrix *ym = matrix_of(f);
+        const yuv_matrix *ym = matrix_of(t, f);
         double kr = ym->kr, kb = ym->kb, kg = 1 - kr - kb;
         double rows[3][3] = {
             { 1, 0, 2 * (1 - kr) },
@@ -398,13 +442,14 @@ static const AVFrame *convert(vl_plate_tex *t, const AVFrame *f, const AVPixFmtD
         t->sws_spc = t->sws_full = -1;
     }
     if (t->logged != f->format) {
-        VL_INFO(LOG, "%s frames are converted to %s on the CPU", d->name, av_get_pix_fmt_name(to));
+        VL_INFO(LOG, "%s frames are converted to %s on the CPU%s", d->name, av_get_pix_fmt_name(to),
+                d->flags & AV_PIX_FMT_FLAG_ALPHA ? "; their alpha is dropped" : "");
         t->logged = f->format;
     }
     /* RGB and palette sources take no YCbCr details (libswscale 6 garbles
      * gbrp10 into RGB when given them). */
-    int spc = (int)matrix_of(f)->spc, full = full_range(f, d);
     bool rgb = d->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL);
+    int spc = rgb ? -1 : (int)matrix_of(t, f)->spc, full = full_range(f, d);
     if (!rgb && (spc != t->sws_spc || full != t->sws_full)) {
         const int *coefs = sws_getCoefficients(spc);
         sws_setColorspaceDetails(t->sws, coefs, full, coefs, 1, 0, 1 << 16, 1 << 16);
@@ -419,6 +464,57 @@ static const AVFrame *convert(vl_plate_tex *t, const AVFrame *f, const AVPixFmtD
     return c;
 }
 
+/* The frame's display matrix (a phone clip's turn, see libavutil/display.h:
+ * it maps a frame pixel (x, y), y down, to (a x + c y, b x + d y) on show)
+ * as the inverse map of picture uv to frame uv about the centre, which for
+ * a quarter turn or a mirror is its transpose. Other angles are taken to
+ * the nearest quarter turn (said once): the shader only swaps axes. */
+static void orientation(vl_plate_tex *t, const AVFrame *f, double *aspect)
+{
+    const AVFrameSideData *sd = av_frame_get_side_data(f, AV_FRAME_DATA_DISPLAYMATRIX);
+    const int32_t *m = sd && sd->size >= 9 * sizeof(int32_t) ? (const int32_t *)sd->data : NULL;
+    double e[4] = { 1, 0, 0, 1 };   /* a b c d, each column of unit length */
+    if (m) {
+        double s0 = hypot(m[0], m[3]), s1 = hypot(m[1], m[4]);
+        if (s0 > 0 && s1 > 0) {
+            e[0] = m[0] / s0;
+            e[1] = m[1] / s1;
+            e[2] = m[3] / s0;
+            e[3] = m[4] / s1;
+        }
+    }
+    bool straight = fabs(e[0]) + fabs(e[3]) >= fabs(e[1]) + fabs(e[2]);
+    float o[4];
+    double off = 0;
+    for (int i = 0; i < 4; i++) {
+        o[i] = (i == 0 || i == 3) == straight ? (e[i] < 0 ? -1.0f : 1.0f) : 0.0f;
+        off = fmax(off, fabs(e[i] - o[i]));
+    }
+    if (!straight)
+        *aspect = 1 / *aspect;
+    memcpy(t->orient, o, sizeof(o));
+    int32_t raw[9] = { 0 };     /* all 0: none */
+    if (m)
+        memcpy(raw, m, sizeof(raw));
+    if (!memcmp(raw, t->last_matrix, sizeof(raw)))
+        return;
+    memcpy(t->last_matrix, raw, sizeof(raw));
+    /* In words: det < 0 is a mirror (x negated after the turn); the turn
+     * is then the matrix with x negated back. */
+    bool mirror = o[0] * o[3] - o[1] * o[2] < 0;
+    float a = mirror ? -o[0] : o[0], b = o[1];
+    int turn = a > 0 ? 0 : b > 0 ? 90 : a < 0 ? 180 : 270;
+    if (off >= 1e-3)
+        VL_WARN(LOG, "the plate's display matrix turns it by %.1f degrees: only quarter turns are "
+                "shown, so by %d", -av_display_rotation_get(m), turn);
+    if (memcmp(o, t->logged_orient, sizeof(o)) && (turn || mirror))
+        VL_INFO(LOG, "plate picture turned %d degrees clockwise%s, as its display matrix says",
+                turn, mirror ? " and mirrored left to right" : "");
+    else if (memcmp(o, t->logged_orient, sizeof(o)))
+        VL_INFO(LOG, "plate picture shown as stored, not turned");
+    memcpy(t->logged_orient, o, sizeof(o));
+}
+
 bool vl_plate_tex_upload(vl_plate_tex *t, const AVFrame *f)
 {
     const AVPixFmtDescriptor *d = f ? av_pix_fmt_desc_get(f->format) : NULL;
@@ -427,7 +523,7 @@ bool vl_plate_tex_upload(vl_plate_tex *t, const AVFrame *f)
                f ? f->height : 0, d ? d->name : "unknown-format", MAX_SIZE, MAX_SIZE);
         return false;
     }
-    const AVFrame *src = is_direct(f->format) ? f : convert(t, f, d);
+    const AVFrame *src = vl_plate_tex_is_direct(f->format) ? f : convert(t, f, d);
     if (!src)
         return false;
     const AVPixFmtDescriptor *sd = av_pix_fmt_desc_get(src->format);
@@ -439,6 +535,7 @@ bool vl_plate_tex_upload(vl_plate_tex *t, const AVFrame *f)
     t->aspect = (double)f->width / f->height;
     if (f->sample_aspect_ratio.num > 0 && f->sample_aspect_ratio.den > 0)
         t->aspect *= av_q2d(f->sample_aspect_ratio);
+    orientation(t, f, &t->aspect);
     return true;
 }
 
@@ -458,4 +555,6 @@ void vl_plate_tex_bind(const vl_plate_tex *t, GLuint prog, int first_unit)
     glUniform3fv(glGetUniformLocation(prog, "u_plate_offset"), 1, t->offset);
     glUniform2fv(glGetUniformLocation(prog, "u_plate_chroma_scale"), 1, t->chroma_scale);
     glUniform2fv(glGetUniformLocation(prog, "u_plate_chroma_offset"), 1, t->chroma_offset);
+    glUniform1f(glGetUniformLocation(prog, "u_plate_alpha_scale"), t->alpha_scale);
+    glUniformMatrix2fv(glGetUniformLocation(prog, "u_plate_orient"), 1, GL_TRUE, t->orient);
 }

@@ -233,6 +233,7 @@ vl_renderer *vl_renderer_create(const vl_stage *stage, const vl_renderer_desc *d
     r->desc = desc ? *desc : (vl_renderer_desc){ 0 };
     r->outer_time = NAN;
     r->outer_kind = -1;
+    r->alpha_note = -1;
     r->wall_prog = vl_gl_program("wall_view", vl_shader_wall_view_vert, vl_shader_wall_view_frag);
     r->blit_prog = vl_gl_program("blit", vl_shader_blit_vert, vl_shader_blit_frag);
     r->card_prog = vl_gl_program("card", vl_shader_card_vert, vl_shader_card_frag);
@@ -307,7 +308,7 @@ bool ensure_target(vl_target *t, int w, int h, bool depth)
     return vl_target_init(t, w, h, depth);
 }
 
-/* The plate's textures on units 1.. (unit 0 is the scene's) and
+/* The plate's textures on units 1..4 (unit 0 is the scene's) and
  * backdrop.glsl's uniforms, for the program in use. */
 static void bind_backdrop(const vl_renderer *r, GLuint prog)
 {
@@ -345,16 +346,32 @@ void vl_plate_equirect_uv(const vl_plate_view *v, const double dir[3], double uv
     uv[1] = 0.5 - asin(fmin(fmax(p[2] / len, -1.0), 1.0)) / M_PI;
 }
 
+/* Alpha has a use only on a flat screen, which stands in front of
+ * something: elsewhere say once per mode that it is ignored. */
+static void note_alpha(vl_renderer *r)
+{
+    if (!r->has_plate || r->plate.mode == VL_PLATE_FLAT || r->alpha_note == (int)r->plate.mode ||
+        !vl_plate_tex_has_alpha(r->plate_tex))
+        return;
+    VL_INFO(LOG, "the plate's alpha is ignored in %s mode: nothing is behind the plate "
+            "(flat mode shows what is behind through it)",
+            r->plate.mode == VL_PLATE_WALL ? "wall" : "equirect");
+    r->alpha_note = (int)r->plate.mode;
+}
+
 void vl_renderer_set_plate(vl_renderer *r, const vl_plate_view *view)
 {
     r->has_plate = view != NULL;
     if (view)
         r->plate = *view;
+    note_alpha(r);
 }
 
 bool vl_renderer_plate_frame(vl_renderer *r, const struct AVFrame *f)
 {
-    return vl_plate_tex_upload(r->plate_tex, f);
+    bool ok = vl_plate_tex_upload(r->plate_tex, f);
+    note_alpha(r);
+    return ok;
 }
 
 /* The scene from the outer eye into a cube map, one 90-degree face at a
@@ -428,9 +445,9 @@ static void canvas_uniforms(const vl_renderer *r, GLuint prog, const frame_view 
                 (float)k->marker_color[1], (float)k->marker_color[2]);
     glUniform2i(glGetUniformLocation(prog, "u_marker"), k->marker_spacing_px, k->marker_size_px);
     glUniform1i(glGetUniformLocation(prog, "u_inner"), 0);
-    glUniform1i(glGetUniformLocation(prog, "u_outer"), 4);  /* 1..3: the plate */
+    glUniform1i(glGetUniformLocation(prog, "u_outer"), 5);  /* 1..4: the plate */
     bind_backdrop(r, prog);
-    glActiveTexture(GL_TEXTURE4);
+    glActiveTexture(GL_TEXTURE5);
     glBindTexture(GL_TEXTURE_CUBE_MAP, r->outer_cube);
     glActiveTexture(GL_TEXTURE0);
     glBindTexture(GL_TEXTURE_2D, r->inner.tex);

@@ -84,6 +84,7 @@ struct vl_renderer {
     int outer_kind;             /* what the outer targets hold (see outer_kind); -1 nothing */
     vl_plate_tex *plate_tex;
     bool has_plate;
+    int alpha_note;             /* the plate mode "alpha ignored" was said for; -1: none */
     vl_plate_view plate;
 };
 
