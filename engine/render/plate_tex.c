@@ -28,8 +28,8 @@
 #include <libavutil/display.h>
 #include <libavutil/frame.h>
 #include <libavutil/pixdesc.h>
-#include <math.h>
 #include <libswscale/swscale.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
