@@ -168,6 +168,11 @@ d=$(echo "$last" | sed -n 's/.* \([0-9]*\) datagrams.*/\1/p')
 s=$(echo "$last" | sed -n 's/.* \([0-9]*\) samples.*/\1/p')
 [ -n "$d" ] && [ -n "$s" ] && [ "$d" -ge $((2 * s)) ] || fail "opentrackio: not segmented: '$last'"
 echo "$last" | grep -q "dropped" && fail "opentrackio: datagrams dropped: '$last'"
+# The same as CBOR payloads.
+sim_probe cbor opentrackio dolly 60 --format cbor --segment 200
+check move "$T/cbor.out" dolly 60 1
+last=$(grep "datagrams" "$T/cbor.err" | tail -1)
+echo "$last" | grep -qE "dropped|lost" && fail "opentrackio CBOR: '$last'"
 # A multicast group as host: the probe joins it, sim sends to it.
 HOST=239.135.1.7 sim_probe mcast opentrackio pan 60
 check move "$T/mcast.out" pan 60 1
@@ -251,6 +256,10 @@ usage_error "zoom alone" "--zoom and --focus go together" sim --to x --zoom 5
 usage_error "no take" "expected volym-track replay FILE" replay --to x
 usage_error "two takes" "unexpected argument" export a b --format csv
 usage_error "missing argument" "--count needs an argument" probe --from x --count
+usage_error "format of FreeD" "--format is OpenTrackIO's payload encoding" \
+    sim --to freed://127.0.0.1:9 --format cbor
+usage_error "bad format" "--format: expected json|cbor, got 'otp'" \
+    sim --to opentrackio://127.0.0.1:9 --format otp
 # runtime DESC TEXT ARGS...: exits 1 (a runtime error) and says TEXT.
 runtime() { exits 1 "$@"; }
 printf '{"t": 0, "camera": 1, "x": 0, "y": 0, "z": 0, "pan": 0, "tilt": 0, "roll": 0}\n{"t": 1}\n' >"$T/bad.jsonl"
@@ -261,6 +270,73 @@ runtime "no such camera" "no samples of camera 9" export "$T/take.jsonl" --forma
 runtime "bad URL" "nope://" sim --to nope://127.0.0.1:9 --seconds 0.1
 "$VT" export --help >"$T/help.out" 2>&1 || fail "export --help exited $?"
 has "$T/help.out" "--format csv|chan"
+
+echo "# g. camdkit's example sample from a sender written from the spec, as JSON and as CBOR"
+# The header and segmenting of the reference sender (opentrackio_sender.py:
+# every datagram its own sequence number), Fletcher-16 as the spec's
+# reference code sums it, CBOR by RFC 8949's rules: nothing of volym's.
+cat >"$T/otrk_ref.py" <<'EOF'
+import json, socket, struct, sys, time
+
+def head(major, n):
+    if n < 24:
+        return bytes([major << 5 | n])
+    for ai, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if n < 1 << 8 * size:
+            return bytes([major << 5 | ai]) + n.to_bytes(size, "big")
+
+def cbor(v):
+    if v is None: return b"\xf6"
+    if v is True: return b"\xf5"
+    if v is False: return b"\xf4"
+    if isinstance(v, int): return head(0, v) if v >= 0 else head(1, -1 - v)
+    if isinstance(v, float): return b"\xfb" + struct.pack(">d", v)
+    if isinstance(v, str):
+        b = v.encode()
+        return head(3, len(b)) + b
+    if isinstance(v, list): return head(4, len(v)) + b"".join(cbor(x) for x in v)
+    return head(5, len(v)) + b"".join(cbor(k) + cbor(x) for k, x in v.items())
+
+def fletcher16(data):
+    s1 = s2 = 0
+    for b in data:
+        s1 = (s1 + b) & 0xFF
+        s2 = (s2 + s1) & 0xFF
+    return s2 << 8 | s1
+
+host, port, path, fmt, count, piece = sys.argv[1:7]
+sample = json.load(open(path))
+payload = cbor(sample) if fmt == "cbor" else json.dumps(sample).encode()
+encoding, piece, seq = (2 if fmt == "cbor" else 1), int(piece), 0
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(int(count)):
+    for off in range(0, len(payload), piece):
+        part = payload[off:off + piece]
+        last = off + piece >= len(payload)
+        h = b"OTrk" + struct.pack("!BBHIH", 0, encoding, seq, off, int(last) << 15 | len(part))
+        sock.sendto(h + struct.pack("!H", fletcher16(h + part)) + part, (host, int(port)))
+        seq = (seq + 1) & 0xFFFF
+    time.sleep(0.005)
+EOF
+EXAMPLE="$(dirname "$(realpath "$0")")/data/opentrackio/complete_static_example.json"
+for fmt in json cbor; do
+    listen "ref_$fmt" probe --json --count 5 --seconds 10 --from opentrackio://127.0.0.1:0 || continue
+    python3 "$T/otrk_ref.py" 127.0.0.1 "$PORT" "$EXAMPLE" "$fmt" 5 300 || fail "otrk_ref.py $fmt"
+    finish "ref_$fmt"
+    last=$(grep "datagrams" "$T/ref_$fmt.err" | tail -1)
+    echo "$last" | grep -qE "dropped|lost" && fail "camdkit example as $fmt: '$last'"
+    # 36 mm sensor, pinholeFocalLength 24.305; rawEncoders zoom 3000, focus 1000.
+    check field "$T/ref_$fmt.out" fov "$(python3 -c 'import math; print(math.degrees(2 * math.atan(36 / 48.61)))')"
+    check field "$T/ref_$fmt.out" zoom 3000
+    check field "$T/ref_$fmt.out" focus 1000
+    check field "$T/ref_$fmt.out" camera 1
+done
+# The CBOR samples are the JSON ones, field for field.
+python3 - "$T/ref_json.out" "$T/ref_cbor.out" <<'EOF' || fail "camdkit example: CBOR and JSON differ"
+import json, sys
+a, b = ([{k: v for k, v in json.loads(l).items() if k != "t"} for l in open(p)] for p in sys.argv[1:])
+sys.exit(0 if a == b and len(a) == 5 else f"{a} != {b}")
+EOF
 
 if [ "$failures" -ne 0 ]; then
     echo "test_track_tool: $failures check(s) failed" >&2

@@ -273,6 +273,68 @@ static void test_packet_times(void)
     vl_sample_buffer_destroy(b);
 }
 
+/* An OpenTrackIO datagram as the spec's header table lays it out, with the
+ * spec's reference checksum (two uint8_t sums). */
+static size_t otrk_dgram(uint8_t *d, uint16_t seq, const char *json)
+{
+    size_t len = strlen(json);
+    const uint8_t head[14] = { 'O', 'T', 'r', 'k', 0, 1, (uint8_t)(seq >> 8), (uint8_t)seq,
+                               0, 0, 0, 0, (uint8_t)(0x80 | len >> 8), (uint8_t)len };
+    memcpy(d, head, 14);
+    memcpy(d + 16, json, len);
+    uint8_t sum1 = 0, sum2 = 0;
+    for (size_t i = 0; i < 16 + len; i++) {
+        if (i == 14 || i == 15)
+            continue;
+        sum1 += d[i];
+        sum2 += sum1;
+    }
+    d[14] = sum2;
+    d[15] = sum1;
+    return 16 + len;
+}
+
+/* OpenTrackIO's counters: a bad source and a duplicate are dropped, a gap
+ * counts its lost datagrams, static data is counted; the stats line says
+ * each. */
+static void test_otrk_counters(void)
+{
+    vl_sample_buffer *b = vl_sample_buffer_create(16);
+    vl_tracker *t = open_url("opentrackio://127.0.0.1:0", -1, b);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    int port = vl_tracker_port(t);
+    const char *cam = "\"transforms\":[{\"translation\":{\"x\":0,\"y\":0,\"z\":1},"
+                      "\"rotation\":{\"pan\":0,\"tilt\":0,\"roll\":0}}]";
+    char json[512];
+    uint8_t d[600];
+    snprintf(json, sizeof(json), "{%s,\"static\":{\"camera\":{\"activeSensorPhysicalDimensions\":"
+             "{\"width\":36,\"height\":24}}}}", cam);
+    send_to(port, d, otrk_dgram(d, 10, json));
+    send_to(port, d, otrk_dgram(d, 10, json));             /* a duplicate */
+    snprintf(json, sizeof(json), "{\"sourceNumber\":201,%s}", cam);
+    send_to(port, d, otrk_dgram(d, 11, json));             /* a bad source */
+    snprintf(json, sizeof(json), "{\"sourceNumber\":1,%s}", cam);
+    send_to(port, d, otrk_dgram(d, 15, json));             /* 12, 13, 14 lost */
+    CHECK(wait_datagrams(t, 4));
+    vl_tracker_stats st = vl_tracker_get_stats(t);
+    CHECK(st.samples == 2 && st.errors[VL_TRACK_DUPLICATE] == 1);
+    CHECK(st.errors[VL_TRACK_BAD_SOURCE] == 1);
+    CHECK(st.events[VL_TRACK_LOST] == 3 && st.events[VL_TRACK_STATIC] == 1);
+    vl_sample s;
+    CHECK(vl_sample_buffer_latest(b, 1, &s) && s.sensor_w_mm == 36);
+    char line[256];
+    vl_tracker_stats_format(&st, line, sizeof(line));
+    CHECK(!strcmp(line, "4 datagrams, 2 samples, 0 other camera, 3 lost, 1 with static data, "
+                        "dropped: 1 bad source, 1 duplicates"));
+    if (strcmp(line, "4 datagrams, 2 samples, 0 other camera, 3 lost, 1 with static data, "
+                     "dropped: 1 bad source, 1 duplicates"))
+        fprintf(stderr, "stats line: %s\n", line);
+    vl_tracker_close(t);
+    vl_sample_buffer_destroy(b);
+}
+
 /* The delay changes at run time, for the samples that follow. */
 static void test_set_delay(void)
 {
@@ -317,6 +379,7 @@ int main(void)
     test_urls();
     test_packet_times();
     test_set_delay();
+    test_otrk_counters();
     close(tx_fd);
     return check_result("tracker");
 }
