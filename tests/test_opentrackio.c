@@ -757,6 +757,23 @@ static void test_lens(void)
     vl_sample_interpolate(&a, &b, 500, &mid);
     CHECK(mid.entrance_pupil_m == -0.05 && mid.overscan == 1.25 && mid.sensor_w_mm == 24.89);
     CHECK(mid.projection_offset_mm[0] == 0.25 && mid.projection_offset_mm[1] == -1);
+
+    /* rawEncoders are 32-bit (the schema: 0 to 4294967295), also between
+     * two samples. */
+    snprintf(json, sizeof(json), "{%s,\"lens\":{\"rawEncoders\":{\"zoom\":4294967295,"
+             "\"focus\":4000000000}}}", t);
+    feed_json(&f, json);
+    snprintf(json, sizeof(json), "{%s,\"lens\":{\"rawEncoders\":{\"zoom\":4294967293,"
+             "\"focus\":4000000010}}}", t);
+    feed_json(&f, json);
+    CHECK(f.got.n == 9 && total_errors(&f.got) == 0);
+    a = f.got.samples[7];
+    b = f.got.samples[8];
+    CHECK(a.zoom == 4294967295u && a.focus == 4000000000u);
+    a.t_ns = 0;
+    b.t_ns = 1000;
+    vl_sample_interpolate(&a, &b, 500, &mid);
+    CHECK(mid.has_encoders && mid.zoom == 4294967294u && mid.focus == 4000000005u);
     vl_otrk_parser_destroy(f.parser);
 }
 

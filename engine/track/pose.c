@@ -107,8 +107,9 @@ void vl_sample_interpolate(const vl_sample *a, const vl_sample *b, int64_t t_ns,
     if (a->focus_m > 0 && b->focus_m > 0)
         r.focus_m = fmax(lerp(a->focus_m, b->focus_m, u), 0.0);
     if (a->has_encoders && b->has_encoders) {
-        r.zoom = (uint32_t)fmin(fmax(round(lerp(a->zoom, b->zoom, u)), 0), 0xFFFFFF);
-        r.focus = (uint32_t)fmin(fmax(round(lerp(a->focus, b->focus, u)), 0), 0xFFFFFF);
+        /* 32 bits: OpenTrackIO's rawEncoders go to 2^32 - 1 (FreeD's to 2^24). */
+        r.zoom = (uint32_t)fmin(fmax(round(lerp(a->zoom, b->zoom, u)), 0), UINT32_MAX);
+        r.focus = (uint32_t)fmin(fmax(round(lerp(a->focus, b->focus, u)), 0), UINT32_MAX);
     }
     *out = r;
 }
