@@ -181,15 +181,16 @@ void vl_otrk_parse(vl_otrk_parser *p, const uint8_t *buf, size_t len, const vl_t
 uint16_t vl_fletcher16(const uint8_t *data, size_t len);
 
 /* A sample as an OpenTrackIO JSON payload (NUL-terminated, caller frees).
- * sequence goes into timing.sequenceNumber. The lens fields go in when not
- * 0; a FOV as pinholeFocalLength with the sample's sensor (36 x 24 mm when
- * unknown) as static data. NULL when a value is not finite (JSON has no
- * NaN). */
+ * The camera id is the sourceNumber; sequence goes into
+ * timing.sequenceNumber. The lens fields go in when not 0: a FOV as
+ * pinholeFocalLength with the sample's sensor (36 x 24 mm when unknown) as
+ * static data, the overscan as static.lens.distortionOverscanMax. NULL when
+ * a value is not finite (JSON has no NaN) or the camera id is not 1..200. */
 char *vl_otrk_encode_json(const vl_sample *s, uint32_t sequence);
 
 /* The same content as CBOR (integers in their shortest form, reals as
- * doubles): a buffer the caller frees, its size in *len. NULL when a value
- * is not finite. */
+ * doubles): a buffer the caller frees, its size in *len. NULL as for
+ * vl_otrk_encode_json. */
 uint8_t *vl_otrk_encode_cbor(const vl_sample *s, uint32_t sequence, size_t *len);
 
 /* Split a payload into datagrams of at most max_datagram bytes each (header

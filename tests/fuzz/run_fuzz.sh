@@ -36,7 +36,8 @@ sanitize=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
 declare -A parser=(
     [freed]=engine/track/freed.c
     [osc]=engine/track/osc.c
-    [opentrackio]="engine/track/opentrackio.c engine/track/opentrackio_cbor.c"
+    [opentrackio]="engine/track/opentrackio.c engine/track/opentrackio_message.c
+                   engine/track/opentrackio_cbor.c"
 )
 
 status=0
