@@ -168,6 +168,33 @@ static void test_decode(const char *dir)
         vl_plate_close(p);
     }
 
+    /* A loop set after the decoder has run ahead (it starts at open): past
+     * the out point (clip.mp4) or to the end (a 3-frame clip): frames 0, 1,
+     * 0, 1 ..., never one past the loop. */
+    snprintf(cmd, sizeof(cmd), "ffmpeg -loglevel error -f lavfi -i testsrc=size=64x36:rate=25 "
+             "-frames:v 3 -c:v mpeg4 -y %s/three.mp4", dir);
+    CHECK(system(cmd) == 0);
+    for (int c = 0; c < 2; c++) {
+        if (c == 1)
+            snprintf(clip, sizeof(clip), "%s/three.mp4", dir);
+        p = vl_plate_open(clip);
+        CHECK(p != NULL);
+        if (!p)
+            continue;
+        usleep(300000);
+        vl_plate_set_loop(p, 0, 2);
+        char got[64] = "";
+        for (int n = 0; n < 6; n++) {
+            int64_t idx;
+            vl_plate_frame(p, n % 2, SEC, &idx);
+            snprintf(got + strlen(got), sizeof(got) - strlen(got), " %lld", (long long)idx);
+        }
+        printf("%s, loop 0..1 set late:%s\n", clip, got);
+        CHECK(!strcmp(got, " 0 1 0 1 0 1"));
+        vl_plate_close(p);
+    }
+    snprintf(clip, sizeof(clip), "%s/clip.mp4", dir);
+
     /* A jump far ahead (an OSC seek) seeks instead of decoding every frame
      * up to it. */
     snprintf(cmd, sizeof(cmd), "ffmpeg -loglevel error -f lavfi -i testsrc=size=64x36:rate=25 "

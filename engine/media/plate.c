@@ -335,6 +335,12 @@ static void *decode_thread(void *arg)
                 av_frame_unref(f);      /* decoded on the way from a key frame */
                 continue;
             }
+            if (looping && index >= p->loop_out) {
+                av_frame_unref(f);      /* past a loop set while it was decoding */
+                p->wrap = true;
+                p->lap++;
+                continue;
+            }
             p->preroll_to = -1;
             int slot = (p->head + p->n) % QUEUE;
             av_frame_move_ref(p->queue[slot], f);
@@ -494,6 +500,26 @@ void vl_plate_set_loop(vl_plate *p, int64_t in, int64_t out)
     pthread_mutex_lock(&p->lock);
     p->loop_in = in;
     p->loop_out = out;
+    /* The decoder starts at open, before a loop is set: frames it has
+     * queued past the out point go, and where it is past it (or at the
+     * end) it goes round now. */
+    bool past = out > in && p->ended;
+    while (out > in && p->n && !p->wrap && p->seek_to < 0) {
+        int last = (p->head + p->n - 1) % QUEUE;
+        if (p->queue_lap[last] != p->lap || p->queue_index[last] < out - 1)
+            break;
+        past = true;
+        if (p->queue_index[last] < out)
+            break;
+        av_frame_unref(p->queue[last]);
+        p->n--;
+    }
+    if (past && !p->wrap && p->seek_to < 0) {
+        p->wrap = true;
+        p->ended = false;       /* the reader waits for the next lap */
+        p->lap++;
+        pthread_cond_broadcast(&p->cond);
+    }
     pthread_mutex_unlock(&p->lock);
 }
 
