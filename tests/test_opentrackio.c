@@ -626,10 +626,49 @@ static void test_minimal_sample(void)
     const vl_sample *s = &f.got.samples[0];
     CHECK(s->camera == 1);                      /* sourceNumber's default */
     CHECK(s->pose.pos[0] == 1 && s->pose.pos[1] == -2 && s->pose.pos[2] == 3.5);
-    CHECK(s->pose.pan_deg == 10 && s->pose.tilt_deg == -20 && s->pose.roll_deg == 30);
+    /* OpenTrackIO pan + turns left, volym's right (README Conventions). */
+    CHECK(s->pose.pan_deg == -10 && s->pose.tilt_deg == -20 && s->pose.roll_deg == 30);
     CHECK(s->fov_h_deg == 0 && s->focus_m == 0 && !s->has_encoders);
     CHECK(s->sensor_w_mm == 0 && s->entrance_pupil_m == 0 && s->overscan == 0);
     CHECK(s->projection_offset_mm[0] == 0 && s->projection_offset_mm[1] == 0);
+    vl_otrk_parser_destroy(f.parser);
+}
+
+/* The rotation convention, by hand from the spec's words: right-handed, Z
+ * up, Y forward, "positive rotations are clockwise around the axis" (the
+ * right-hand rule, looking along the axis), intrinsic Z, X, Y. Pan +30
+ * about +Z turns forward +Y towards -X: (-sin 30, cos 30, 0) = (-0.5,
+ * 0.8660254, 0). Tilt +30 about +X turns +Y towards +Z: (0, 0.8660254,
+ * 0.5). Roll +30 about +Y turns up +Z towards +X: (0.5, 0, 0.8660254).
+ * Unreal's LiveLinkOpenTrackIO agrees (README Conventions). */
+static void test_rotation_convention(void)
+{
+    static const struct {
+        const char *rotation;
+        double forward[3], up[3];
+    } cases[] = {
+        { "\"pan\":30,\"tilt\":0,\"roll\":0", { -0.5, 0.8660254037844386, 0 }, { 0, 0, 1 } },
+        { "\"pan\":0,\"tilt\":30,\"roll\":0", { 0, 0.8660254037844386, 0.5 }, { 0, -0.5, 0.8660254037844386 } },
+        { "\"pan\":0,\"tilt\":0,\"roll\":30", { 0, 1, 0 }, { 0.5, 0, 0.8660254037844386 } },
+    };
+    struct fixture f;
+    fixture_init(&f);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char json[256];
+        snprintf(json, sizeof(json),
+                 "{\"transforms\":[{\"translation\":{\"x\":0,\"y\":0,\"z\":0},\"rotation\":{%s}}]}",
+                 cases[i].rotation);
+        feed_json(&f, json);
+        CHECK(f.got.n == (int)i + 1);
+        if (f.got.n != (int)i + 1)
+            break;
+        const vl_pose *p = &f.got.samples[i].pose;
+        vl_basis b = vl_basis_from_ptr(p->pan_deg, p->tilt_deg, p->roll_deg);
+        for (int k = 0; k < 3; k++) {
+            CHECK_NEAR(b.forward[k], cases[i].forward[k], 1e-12);
+            CHECK_NEAR(b.up[k], cases[i].up[k], 1e-12);
+        }
+    }
     vl_otrk_parser_destroy(f.parser);
 }
 
@@ -644,8 +683,9 @@ static void test_chained_transforms(void)
 {
     struct fixture f;
     fixture_init(&f);
-    /* A dolly at (1,2,0) turned right 90 degrees carries an arm whose tip
-     * is 1 m ahead of it and tilted up 10: ahead of the dolly is +X. */
+    /* A dolly at (1,2,0) with OpenTrackIO pan 90 is turned left 90 (volym
+     * pan -90) and carries an arm whose tip is 1 m ahead of it and tilted
+     * up 10: ahead of the dolly is -X. */
     const char *dolly = "{\"id\":\"Dolly\",\"translation\":{\"x\":1,\"y\":2,\"z\":0},"
                         "\"rotation\":{\"pan\":90,\"tilt\":0,\"roll\":0}}";
     const char *arm = "{\"id\":\"Camera\",\"translation\":{\"x\":0,\"y\":1,\"z\":0.5},"
@@ -654,10 +694,10 @@ static void test_chained_transforms(void)
     CHECK(f.got.n == 1 && total_errors(&f.got) == 0);
     const vl_sample *s = &f.got.samples[0];
     CHECK(s->camera == 3);
-    CHECK_NEAR(s->pose.pos[0], 2, 1e-12);
+    CHECK_NEAR(s->pose.pos[0], 0, 1e-12);
     CHECK_NEAR(s->pose.pos[1], 2, 1e-12);
     CHECK_NEAR(s->pose.pos[2], 0.5, 1e-12);
-    CHECK_NEAR(s->pose.pan_deg, 90, 1e-9);
+    CHECK_NEAR(s->pose.pan_deg, -90, 1e-9);
     CHECK_NEAR(s->pose.tilt_deg, 10, 1e-9);
     CHECK_NEAR(s->pose.roll_deg, 0, 1e-9);
 
@@ -1024,7 +1064,7 @@ static void test_cbor(void)
     CHECK(f.got.n == 2 && total_errors(&f.got) == 0);
     const vl_sample *s = &f.got.samples[0];
     CHECK(s->camera == 1 && s->pose.pos[0] == 1 && s->pose.pos[1] == -2 && s->pose.pos[2] == 3.5);
-    CHECK(s->pose.pan_deg == 10 && s->pose.tilt_deg == -20 && s->pose.roll_deg == 30);
+    CHECK(s->pose.pan_deg == -10 && s->pose.tilt_deg == -20 && s->pose.roll_deg == 30);
     CHECK(same_sample(&f.got.samples[0], &f.got.samples[1]));
 
     uint8_t ext[256];
@@ -1134,7 +1174,7 @@ static void test_camdkit_examples(void)
         const vl_sample *s = &f.got.samples[0];
         CHECK(s->camera == 1);                              /* sourceNumber 1 */
         CHECK(s->pose.pos[0] == 1 && s->pose.pos[1] == 2 && s->pose.pos[2] == 3);
-        CHECK(s->pose.pan_deg == 180 && s->pose.tilt_deg == 90 && s->pose.roll_deg == 45);
+        CHECK(s->pose.pan_deg == -180 && s->pose.tilt_deg == 90 && s->pose.roll_deg == 45);
         CHECK(s->focus_m == 10.0);                          /* focusDistance */
         CHECK(s->fov_h_deg == 0 && s->sensor_w_mm == 0);    /* no static: no sensor */
         CHECK(s->entrance_pupil_m == 0.123);
@@ -1364,6 +1404,7 @@ int main(void)
     test_source_numbers();
     test_round_trip();
     test_minimal_sample();
+    test_rotation_convention();
     test_chained_transforms();
     test_lens();
     test_static();

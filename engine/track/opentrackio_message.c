@@ -200,17 +200,22 @@ static bool read_transform(const json_t *t, double pos[3], double ptr[3])
     static const char *const angles[3] = { "pan", "tilt", "roll" };
     json_t *translation, *rotation;
     json_t *id = json_object_get(t, "id");
-    return json_is_object(t) && (!id || json_is_string(id)) &&
-           object_field(t, "translation", &translation) == FIELD_OK &&
-           object_field(t, "rotation", &rotation) == FIELD_OK &&
-           required_numbers(translation, xyz, 3, pos) &&
-           required_numbers(rotation, angles, 3, ptr);
+    if (!json_is_object(t) || (id && !json_is_string(id)) ||
+        object_field(t, "translation", &translation) != FIELD_OK ||
+        object_field(t, "rotation", &rotation) != FIELD_OK ||
+        !required_numbers(translation, xyz, 3, pos) || !required_numbers(rotation, angles, 3, ptr))
+        return false;
+    ptr[0] = -ptr[0];           /* OpenTrackIO's pan: see read_transforms */
+    return true;
 }
 
 /* OpenTrackIO composes the transforms in order, each a child of the one
  * before it, the last being the camera sensor: world = T0 * T1 * ... Tn.
- * Angles follow the stage convention (ARCHITECTURE.md: it is OpenTrackIO's
- * too); "scale" is ignored, camera rigs do not scale. */
+ * Its rotations follow the right-hand rule ("clockwise around the axis",
+ * looking along it), intrinsic Z, X, Y like volym's, so tilt and roll are
+ * volym's but pan has the other sign: OpenTrackIO pan + turns left, volym's
+ * (FreeD's) right. read_transform negates it; README "Conventions" gives
+ * the evidence. "scale" is ignored, camera rigs do not scale. */
 static bool read_transforms(const json_t *root, vl_pose *pose)
 {
     json_t *list = json_object_get(root, "transforms");
@@ -562,7 +567,7 @@ static json_t *build_message(const vl_sample *s, uint32_t sequence)
         "timing", "sequenceNumber", (json_int_t)sequence,
         "transforms", "id", "Camera",
         "translation", "x", p->pos[0], "y", p->pos[1], "z", p->pos[2],
-        "rotation", "pan", p->pan_deg, "tilt", p->tilt_deg, "roll", p->roll_deg);
+        "rotation", "pan", -p->pan_deg, "tilt", p->tilt_deg, "roll", p->roll_deg);
     if (root && add_lens(root, s) && add_timecode(json_object_get(root, "timing"), s))
         return root;
     json_decref(root);
