@@ -553,6 +553,64 @@ assert all(0 <= d <= 2 for d in steps), steps                # labels advance wi
 assert frames(tcs[-1]) - frames(tcs[0]) >= len(tcs) - 5, (tcs[0], tcs[-1])
 PY
 
+echo "# o. OpenTrackIO from a sender written from the spec (tests/otrk_send.py), not volym's"
+OTRK_SEND="$(dirname "$0")/otrk_send.py"
+# otrk DIR JSON [VOLYM_ARGS...]: one frame tracked by an OpenTrackIO sample.
+otrk() {
+    local dir=$1 json=$2 port pid spid
+    shift 2
+    render --tracking opentrackio://127.0.0.1:0 --out "$dir" "$@" 2>"$dir.err" &
+    pid=$!
+    port=$(listening_port "$dir.err")
+    if [ -z "$port" ]; then
+        fail "$dir: volym never said which UDP port it listens on"
+    else
+        python3 "$OTRK_SEND" 127.0.0.1 "$port" "$json" 20 &
+        spid=$!
+    fi
+    wait "$pid" || fail "$dir: OpenTrackIO-tracked render failed"
+    [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
+    grep -q "dropped" "$dir.err" && fail "$dir: datagrams dropped: $(grep dropped "$dir.err")"
+}
+# otrk_sample X Y Z PAN TILT ROLL [LENS_JSON [STATIC_JSON]]
+otrk_sample() {
+    echo "{\"protocol\":{\"name\":\"OpenTrackIO\",\"version\":[1,0,1]},\"sourceNumber\":1,
+      \"transforms\":[{\"id\":\"Camera\",\"translation\":{\"x\":$1,\"y\":$2,\"z\":$3},
+      \"rotation\":{\"pan\":$4,\"tilt\":$5,\"roll\":$6}}]${7:+,\"lens\":$7}${8:+,\"static\":$8}}"
+}
+# Pan +30 in OpenTrackIO looks left (right-hand rule; README Conventions):
+# volym's pan -30. Tilt and roll keep their sign.
+otrk "$T/ot-pan" "$(otrk_sample 0.5 0.25 1.5 30 -4 2)"
+expect "render at volym pan -30" render --pose 0.5,0.25,1.5,-30,-4,2 --out "$T/ot-pan-ref" 2>/dev/null
+expect "render at volym pan +30" render --pose 0.5,0.25,1.5,30,-4,2 --out "$T/ot-pan-wrong" 2>/dev/null
+same "$T/ot-pan/camera-000000.png" "$T/ot-pan-ref/camera-000000.png"
+differ "$T/ot-pan/camera-000000.png" "$T/ot-pan-wrong/camera-000000.png"
+# The entrance pupil 0.25 m ahead of the sensor is the projection centre:
+# the camera at y 0.25 looking along +Y sees from y 0.5.
+otrk "$T/ot-pupil" "$(otrk_sample 0.5 0.25 1.5 0 0 0 '{"entrancePupilOffset":0.25}')"
+expect "render at the pupil" render --pose 0.5,0.5,1.5,0,0,0 --out "$T/ot-pupil-ref" 2>/dev/null
+same "$T/ot-pupil/wall-000000.png" "$T/ot-pupil-ref/wall-000000.png"
+# A projection offset shifts the frustum, with the sensor size from the
+# static block; without a sensor size it is ignored, once said.
+otrk "$T/ot-shift" "$(otrk_sample 0 0 1.5 0 0 0 '{"projectionOffset":{"x":3.6,"y":0}}' \
+    '{"camera":{"activeSensorPhysicalDimensions":{"width":36,"height":24}}}')"
+otrk "$T/ot-noshift" "$(otrk_sample 0 0 1.5 0 0 0 '{"projectionOffset":{"x":3.6,"y":0}}')"
+has "$T/ot-noshift.err" "projection offset but no sensor size"
+same "$T/ot-noshift/wall-000000.png" "$T/default/wall-000000.png"
+differ "$T/ot-shift/wall-000000.png" "$T/default/wall-000000.png"
+# A distortion overscan factor of 1.5 raises the stage's 10 % to 50 %:
+# the wall is the one a stage asking for 50 % gives.
+otrk "$T/ot-over" "$(otrk_sample 0 0 1.5 0 0 0 '{"distortion":[{"radial":[0,0],"overscan":1.2},{"radial":[0,0],"overscan":1.5}]}')"
+has "$T/ot-over.err" "raises the inner frustum's overscan from 10 % to 50.0 %"
+sed 's/"rate": "25",/"rate": "25", "frustum": { "overscan": 0.5 },/' "$T/ok.json" >"$T/over50.json"
+sed 's/"rate": "25",/"rate": "25", "frustum": { "overscan": 0.1 },/' "$T/ok.json" >"$T/over10.json"
+otrk "$T/ot-over-stage" "$(otrk_sample 0 0 1.5 0 0 0 '{"distortion":[{"radial":[0,0],"overscan":1.5}]}')" \
+    --stage "$T/over10.json"
+expect "render with 50 % overscan" render --stage "$T/over50.json" --pose 0,0,1.5,0,0,0 --out "$T/ot-over-ref" 2>/dev/null
+expect "render with 10 % overscan" render --stage "$T/over10.json" --pose 0,0,1.5,0,0,0 --out "$T/ot-over-10" 2>/dev/null
+same "$T/ot-over-stage/wall-000000.png" "$T/ot-over-ref/wall-000000.png"
+differ "$T/ot-over-stage/wall-000000.png" "$T/ot-over-10/wall-000000.png"
+
 echo "# p. two outputs, two windows (on an X server, Xvfb); --clock vsync on a display that does not wait"
 if command -v Xvfb >/dev/null; then
     cat >"$T/two.json" <<'EOF'
