@@ -602,6 +602,9 @@ differ "$T/ot-shift/wall-000000.png" "$T/default/wall-000000.png"
 # the wall is the one a stage asking for 50 % gives.
 otrk "$T/ot-over" "$(otrk_sample 0 0 1.5 0 0 0 '{"distortion":[{"radial":[0,0],"overscan":1.2},{"radial":[0,0],"overscan":1.5}]}')"
 has "$T/ot-over.err" "raises the inner frustum's overscan from 10 % to 50.0 %"
+# The coefficients themselves are not applied: said once, not per sample.
+[ "$(grep -c "distortion coefficients (lens.distortion, distortionOffset) are not applied" "$T/ot-over.err")" = 1 ] ||
+    fail "ot-over: the unapplied distortion is not said exactly once"
 sed 's/"rate": "25",/"rate": "25", "frustum": { "overscan": 0.5 },/' "$T/ok.json" >"$T/over50.json"
 sed 's/"rate": "25",/"rate": "25", "frustum": { "overscan": 0.1 },/' "$T/ok.json" >"$T/over10.json"
 otrk "$T/ot-over-stage" "$(otrk_sample 0 0 1.5 0 0 0 '{"distortion":[{"radial":[0,0],"overscan":1.5}]}')" \

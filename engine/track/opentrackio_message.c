@@ -62,6 +62,7 @@ struct source_statics {
 struct vl_otrk_sources {
     struct source_statics sources[MAX_SOURCES];
     int n, next;                        /* reused round robin when full */
+    bool distortion_noted;              /* said once: coefficients not applied */
 };
 
 vl_otrk_sources *vl_otrk_sources_create(void)
@@ -427,7 +428,8 @@ static bool read_distortion(const json_t *lens, double *overscan)
  * with no sensor width known the FOV stays 0, unknown, and the tracker's
  * lens table or configured FOV applies: a guessed sensor would give a
  * confidently wrong FOV. */
-static bool read_lens(const json_t *root, const struct statics *st, vl_sample *s)
+static bool read_lens(const json_t *root, const struct statics *st, vl_sample *s,
+                      bool *distortion_noted)
 {
     json_t *lens, *off;
     double focal = 0, overscan = 0;
@@ -448,6 +450,15 @@ static bool read_lens(const json_t *root, const struct statics *st, vl_sample *s
     if (f == FIELD_BAD || (f == FIELD_OK && !required_numbers(off, xy, 2, s->projection_offset_mm)))
         return false;
     s->overscan = fmax(s->overscan, overscan);
+    /* volym renders a pinhole frustum: what it cannot do with a lens model
+     * it says, once. */
+    if ((json_object_get(lens, "distortion") || json_object_get(lens, "distortionOffset")) &&
+        !*distortion_noted) {
+        VL_INFO(LOG, "OpenTrackIO: the lens distortion coefficients (lens.distortion, "
+                     "distortionOffset) are not applied: volym renders an undistorted pinhole "
+                     "frustum, widened by the distortion overscan when one is sent");
+        *distortion_noted = true;
+    }
     if (focal > 0 && st->sensor_w_mm > 0)
         s->fov_h_deg = 2 * atan(st->sensor_w_mm / (2 * focal)) * RAD_TO_DEG;
     return true;
@@ -480,7 +491,7 @@ void vl_otrk_use_message(vl_otrk_sources *t, const json_t *root, const vl_track_
     bool ok = read_static(root, &st, &has_static);
     bool sample = ok && (json_object_get(root, "transforms") || !has_static);
     if (sample)
-        ok = read_transforms(root, &s.pose) && read_timing(root, &s) && read_lens(root, &st, &s);
+        ok = read_transforms(root, &s.pose) && read_timing(root, &s) && read_lens(root, &st, &s, &t->distortion_noted);
     if (!ok) {
         report(sink, VL_TRACK_MALFORMED);
         return;
