@@ -76,18 +76,6 @@ void vl_otrk_parser_destroy(vl_otrk_parser *p)
     free(p);
 }
 
-static void report(const vl_track_sink *sink, enum vl_track_error e)
-{
-    if (sink->error)
-        sink->error(sink->ctx, e);
-}
-
-static void note(const vl_track_sink *sink, enum vl_track_event e, uint32_t n)
-{
-    if (sink->event)
-        sink->event(sink->ctx, e, n);
-}
-
 /* ---- datagram header ------------------------------------------------------ */
 
 /* Fletcher-16 "with a modulus of 256" (the spec's header table and its

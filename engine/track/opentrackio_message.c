@@ -75,18 +75,6 @@ void vl_otrk_sources_destroy(vl_otrk_sources *t)
     free(t);
 }
 
-static void report(const vl_track_sink *sink, enum vl_track_error e)
-{
-    if (sink->error)
-        sink->error(sink->ctx, e);
-}
-
-static void note(const vl_track_sink *sink, enum vl_track_event e, uint32_t n)
-{
-    if (sink->event)
-        sink->event(sink->ctx, e, n);
-}
-
 /* ---- JSON fields ---------------------------------------------------------- */
 
 enum field { FIELD_ABSENT, FIELD_OK, FIELD_BAD };

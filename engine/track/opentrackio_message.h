@@ -23,4 +23,17 @@ void vl_otrk_sources_destroy(vl_otrk_sources *t);
  * VL_TRACK_MALFORMED. */
 void vl_otrk_use_message(vl_otrk_sources *t, const json_t *root, const vl_track_sink *sink);
 
+/* A drop or an event to the sink, when it takes them. */
+static inline void report(const vl_track_sink *sink, enum vl_track_error e)
+{
+    if (sink->error)
+        sink->error(sink->ctx, e);
+}
+
+static inline void note(const vl_track_sink *sink, enum vl_track_event e, uint32_t n)
+{
+    if (sink->event)
+        sink->event(sink->ctx, e, n);
+}
+
 #endif
