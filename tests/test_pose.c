@@ -264,6 +264,26 @@ static void test_one_euro(void)
     CHECK(lag[1] < lag[0] / 5);
 }
 
+/* A non-finite input passes through and unprimes the filter; a finite one
+ * that overflows the state (a 1e308 step) restarts it: the next real pose
+ * comes out finite and exact, never NaN. */
+static void test_one_euro_reset(void)
+{
+    vl_one_euro f;
+    vl_one_euro_init(&f, 1.0, 0.5, 1.0);
+    const double xs[5] = { 0.5, NAN, 0.7, 1e308, -1e308 };
+    for (int i = 0; i < 5; i++) {
+        vl_sample s = { .t_ns = (i + 1) * 20 * MS, .pose = { .pos = { xs[i], 2, 1.5 } } };
+        vl_one_euro_apply(&f, &s);
+        CHECK(i == 1 || isfinite(s.pose.pos[0]));
+    }
+    vl_sample s = { .t_ns = 120 * MS, .pose = { .pos = { 0.25, 2, 1.5 } } };
+    vl_one_euro_apply(&f, &s);
+    CHECK(s.pose.pos[0] == 0.25 && s.pose.pos[1] == 2);
+    vl_one_euro_apply(&f, &(vl_sample){ .t_ns = 140 * MS, .pose = { .pos = { 0.35, 2, 1.5 } } });
+    CHECK(isfinite(f.x[0]) && f.x[0] > 0.25 && f.x[0] < 0.35);
+}
+
 static void test_transform(void)
 {
     vl_tracker_config c;
@@ -331,6 +351,7 @@ int main(void)
     test_feed_predict_and_stale();
     test_tracker_delay_and_smoothing();
     test_one_euro();
+    test_one_euro_reset();
     test_transform();
     return check_result("pose");
 }

@@ -370,6 +370,73 @@ static void test_set_delay(void)
     vl_sample_buffer_destroy(b);
 }
 
+/* /volym/pose i d d d d d d by hand (OSC 1.0: big-endian, strings NUL-padded
+ * to 4 bytes): "/volym/pose" (11 + 1 NUL = 12 bytes), ",idddddd" (8 + 4
+ * NULs = 12), camera 1, then x y z pan tilt roll as 64-bit doubles. */
+static size_t osc_pose_d(uint8_t out[76], double x)
+{
+    memcpy(out, "/volym/pose\0,idddddd\0\0\0\0", 24);
+    uint32_t cam = htonl(1);
+    memcpy(out + 24, &cam, 4);
+    const double v[6] = { x, 2, 1.5, 10, 0, 0 };
+    for (int i = 0; i < 6; i++) {
+        uint64_t bits;
+        memcpy(&bits, &v[i], 8);
+        for (int k = 0; k < 8; k++)
+            out[28 + i * 8 + k] = (uint8_t)(bits >> (56 - 8 * k));
+    }
+    return 76;
+}
+
+/* One valid but huge pose (x = 1e308) is dropped as out of range before
+ * the smoothing filter, which then keeps smoothing real poses (a NaN the
+ * OSC parser already refuses as wrong arguments). */
+static void test_out_of_range(void)
+{
+    vl_sample_buffer *b = vl_sample_buffer_create(16);
+    vl_tracker_config cfg;
+    vl_tracker_config_default(&cfg, "osc://127.0.0.1:0");
+    cfg.smoothing = true;
+    vl_tracker *t = vl_tracker_open(&cfg, 0, b);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    const double xs[4] = { 0.5, 1e308, NAN, 0.6 };
+    uint8_t d[76];
+    for (int i = 0; i < 4; i++) {
+        send_to(vl_tracker_port(t), d, osc_pose_d(d, xs[i]));
+        CHECK(wait_datagrams(t, (uint64_t)i + 1));
+        usleep(20000);
+    }
+    vl_tracker_stats st = vl_tracker_get_stats(t);
+    CHECK(st.samples == 2 && st.errors[VL_TRACK_OUT_OF_RANGE] == 1 &&
+          st.errors[VL_TRACK_BAD_ARGS] == 1);
+    vl_sample r;
+    CHECK(vl_sample_buffer_latest(b, 1, &r));
+    printf("out of range: the smoothed x after 0.5, 1e308, NaN, 0.6 is %g\n", r.pose.pos[0]);
+    CHECK(isfinite(r.pose.pos[0]) && r.pose.pos[0] > 0.5 && r.pose.pos[0] < 0.6);
+    char line[256];
+    vl_tracker_stats_format(&st, line, sizeof(line));
+    CHECK(strstr(line, "1 out of range") != NULL);
+
+    /* The limits, at their edges. */
+    vl_sample s = { .pose = { .pos = { VL_POSE_MAX_M, -VL_POSE_MAX_M, 0 }, .pan_deg = 720 } };
+    CHECK(vl_sample_in_range(&s));
+    s.pose.pos[0] = nextafter(VL_POSE_MAX_M, 1e300);
+    CHECK(!vl_sample_in_range(&s));
+    s.pose.pos[0] = 0;
+    s.pose.tilt_deg = -VL_ANGLE_MAX_DEG * 2;
+    CHECK(!vl_sample_in_range(&s));
+    s.pose.tilt_deg = 0;
+    s.fov_h_deg = 179.5;
+    CHECK(!vl_sample_in_range(&s));
+    s.fov_h_deg = 0;
+    s.focus_m = INFINITY;
+    CHECK(!vl_sample_in_range(&s));
+    vl_tracker_close(t);
+    vl_sample_buffer_destroy(b);
+}
+
 int main(void)
 {
     tx_fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -380,6 +447,7 @@ int main(void)
     test_packet_times();
     test_set_delay();
     test_otrk_counters();
+    test_out_of_range();
     close(tx_fd);
     return check_result("tracker");
 }

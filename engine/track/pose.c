@@ -173,10 +173,37 @@ static double wrap180(double a)
     return a > 180 ? a - 360 : a <= -180 ? a + 360 : a;
 }
 
+static bool all_finite(const double *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return false;
+    return true;
+}
+
+bool vl_sample_in_range(const vl_sample *s)
+{
+    const vl_pose *p = &s->pose;
+    const double angles[3] = { p->pan_deg, p->tilt_deg, p->roll_deg };
+    const double lens[6] = { s->focus_m, s->sensor_w_mm, s->sensor_h_mm,
+                             s->projection_offset_mm[0], s->projection_offset_mm[1], s->overscan };
+    for (int i = 0; i < 3; i++)
+        if (!(fabs(p->pos[i]) <= VL_POSE_MAX_M) || !(fabs(angles[i]) <= VL_ANGLE_MAX_DEG))
+            return false;
+    return all_finite(lens, 6) && s->fov_h_deg >= 0 && s->fov_h_deg < VL_FOV_MAX_DEG &&
+           fabs(s->entrance_pupil_m) <= VL_PUPIL_MAX_M && s->overscan >= 0 &&
+           s->overscan < VL_OVERSCAN_MAX;
+}
+
 void vl_one_euro_apply(vl_one_euro *f, vl_sample *s)
 {
     double *v[6] = { &s->pose.pos[0], &s->pose.pos[1], &s->pose.pos[2],
                      &s->pose.pan_deg, &s->pose.tilt_deg, &s->pose.roll_deg };
+    const double in[6] = { *v[0], *v[1], *v[2], *v[3], *v[4], *v[5] };
+    if (!all_finite(in, 6)) {
+        f->primed = false;
+        return;
+    }
     if (!f->primed) {
         for (int i = 0; i < 6; i++) {
             f->x[i] = *v[i];
@@ -196,6 +223,15 @@ void vl_one_euro_apply(vl_one_euro *f, vl_sample *s)
         double cutoff = f->min_cutoff_hz + f->beta * fabs(f->dx[i]);
         f->x[i] = lerp(f->x[i], x, smoothing_factor(cutoff, dt));
         *v[i] = f->x[i];
+    }
+    if (!all_finite(f->x, 6) || !all_finite(f->dx, 6)) {
+        /* Finite inputs can still overflow the state (a step of 1e308 over
+         * 1 ms): start again from this sample. */
+        f->primed = false;
+        for (int i = 0; i < 6; i++)
+            *v[i] = in[i];
+        vl_one_euro_apply(f, s);
+        return;
     }
     s->pose.pan_deg = wrap180(s->pose.pan_deg);
     s->pose.roll_deg = wrap180(s->pose.roll_deg);

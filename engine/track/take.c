@@ -125,6 +125,10 @@ static bool read_sample(const json_t *obj, vl_sample *s, const char **what)
         s->zoom = (uint32_t)zoom;
         s->focus = (uint32_t)focus;
     }
+    if (!vl_sample_in_range(s)) {
+        *what = "range";
+        return false;
+    }
     return read_timecode(obj, s, what);
 }
 
@@ -154,6 +158,10 @@ static bool parse_line(const char *path, int lineno, const char *line, size_t le
     else if (!strcmp(what, "zoom") || !strcmp(what, "focus"))
         VL_ERR(LOG, "%s:%d: " EXPECTED "; zoom and focus, when given, both as raw integers "
                "from 0 to %u (\"%s\" is not)", path, lineno, (unsigned)UINT32_MAX, what);
+    else if (!strcmp(what, "range"))
+        VL_ERR(LOG, "%s:%d: " EXPECTED "; this pose is out of range (x, y and z within %g m, "
+               "angles within %g degrees, fov below %g)", path, lineno, VL_POSE_MAX_M,
+               VL_ANGLE_MAX_DEG, VL_FOV_MAX_DEG);
     else if (!strcmp(what, "timecode"))
         VL_ERR(LOG, "%s:%d: " EXPECTED "; a timecode as \"timecode\": \"HH:MM:SS:FF\" with "
                "\"timecode_rate\": \"N/D\" beside it, a label that rate counts", path, lineno);

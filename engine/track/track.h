@@ -52,6 +52,8 @@ enum vl_track_error {
                                    discard (0, or above 200) */
     VL_TRACK_DUPLICATE,         /* OpenTrackIO: a datagram whose sequence number
                                    was seen among the last 32 */
+    VL_TRACK_OUT_OF_RANGE,      /* a valid message whose pose, FOV or lens is
+                                   not finite or outside vl_sample_in_range */
     VL_TRACK_N_ERRORS
 };
 
@@ -202,6 +204,24 @@ int vl_otrk_segment(const uint8_t *payload, size_t len, enum vl_otrk_encoding en
                     uint16_t *sequence, size_t max_datagram,
                     void (*emit)(void *ctx, const uint8_t *dgram, size_t n), void *ctx);
 
+/* ---- the range of a sample ----------------------------------------------- */
+
+/* The limits a sample must keep, in one place, so that one stray or hostile
+ * datagram (a valid x = 1e308 over OSC, say) never reaches a filter or the
+ * renderer: positions within VL_POSE_MAX_M of the origin on each axis
+ * (no stage is 10 km across), angles within VL_ANGLE_MAX_DEG (senders may
+ * wind up past 360, not forever), a FOV of 0 (unknown) or above 0 and below
+ * VL_FOV_MAX_DEG, focus and lens fields finite, the entrance pupil within
+ * VL_PUPIL_MAX_M and an overscan factor below VL_OVERSCAN_MAX (0: none). */
+#define VL_POSE_MAX_M 10000.0
+#define VL_ANGLE_MAX_DEG 36000.0
+#define VL_FOV_MAX_DEG 179.0
+#define VL_PUPIL_MAX_M 10.0
+#define VL_OVERSCAN_MAX 10.0
+
+/* True when s is within the limits above. */
+bool vl_sample_in_range(const vl_sample *s);
+
 /* ---- poses over time ----------------------------------------------------- */
 
 /* The sample at t_ns on the line through a and b (a.t_ns < b.t_ns):
@@ -228,6 +248,9 @@ typedef struct vl_one_euro {
     double x[6], dx[6];         /* last filtered values and derivatives */
 } vl_one_euro;
 void vl_one_euro_init(vl_one_euro *f, double min_cutoff_hz, double beta, double d_cutoff_hz);
+/* A sample whose values are not finite passes through and unprimes the
+ * filter; a filter whose state would become non-finite starts again from
+ * the sample: a bad value never stays in the state. */
 void vl_one_euro_apply(vl_one_euro *f, vl_sample *s);
 
 /* A tracker's transform and lens applied to a sample in tracker space (see

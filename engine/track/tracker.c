@@ -35,6 +35,7 @@ const char *const vl_track_error_names[VL_TRACK_N_ERRORS] = {
     [VL_TRACK_SEGMENT] = "incomplete segments",
     [VL_TRACK_BAD_SOURCE] = "bad source",
     [VL_TRACK_DUPLICATE] = "duplicates",
+    [VL_TRACK_OUT_OF_RANGE] = "out of range",
 };
 
 const char *const vl_track_event_names[VL_TRACK_N_EVENTS] = {
@@ -221,13 +222,22 @@ static vl_one_euro *filter_for(vl_tracker *t, int camera)
 }
 
 /* Sink callbacks, called by the parser in the receiver thread. */
+static void on_error(void *ctx, enum vl_track_error e);
+
 static void on_sample(void *ctx, const vl_sample *parsed)
 {
     vl_tracker *t = ctx;
     bool use = t->cfg.camera < 0 || parsed->camera == t->cfg.camera;
-    if (use) {
-        vl_sample s = *parsed;
+    vl_sample s = *parsed;
+    if (use)
         vl_tracker_apply(&t->cfg, &s);
+    /* Checked as sent and in stage space (a tracker's scale can take a
+     * sane value out of range). */
+    if (use && (!vl_sample_in_range(parsed) || !vl_sample_in_range(&s))) {
+        on_error(t, VL_TRACK_OUT_OF_RANGE);
+        return;
+    }
+    if (use) {
         s.rx_ns = t->rx_ns;
         s.t_ns = t->rx_ns - atomic_load(&t->delay_ns);
         s.source = t->source;
