@@ -328,6 +328,8 @@ static void test_malformed(void)
         { "/volym/outer/freeze", msg("") },
         { "/volym/plate/seek", msg("f", -1.0f) },
         { "/volym/plate/seek", msg("d", INFINITY) },
+        { "/volym/plate/seek", msg("d", 368934881474190980.0) },   /* overflowed (issue 15) */
+        { "/volym/plate/seek", msg("d", 1000000.5) },
         { "/volym/plate/open", msg("s", "") },
         { "/volym/plate/open", msg("s", long_path) },
         { "/volym/plate/open", msg("i", 3) },

@@ -9,7 +9,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <float.h>
 #include <lo/lo.h>
 #include <math.h>
 #include <netdb.h>
@@ -73,7 +72,9 @@ struct address {
 static const struct address addresses[VL_CONTROL_N_KINDS] = {
     [VL_CONTROL_PLATE_PLAY] = { "/volym/plate/play", 0, 0, { { 0 } } },
     [VL_CONTROL_PLATE_PAUSE] = { "/volym/plate/pause", 0, 0, { { 0 } } },
-    [VL_CONTROL_PLATE_SEEK] = { "/volym/plate/seek", 1, 1, { NUM(0, DBL_MAX) } },
+    /* At most 1e6 s (11.6 days): longer than any plate, and small enough
+     * that frame arithmetic on it cannot overflow 64 bits. */
+    [VL_CONTROL_PLATE_SEEK] = { "/volym/plate/seek", 1, 1, { NUM(0, 1e6) } },
     [VL_CONTROL_PLATE_OPEN] = { "/volym/plate/open", 1, 1, { PATH } },
     [VL_CONTROL_SCENE] = { "/volym/scene", 1, 1, { PATH } },
     [VL_CONTROL_OVERSCAN] = { "/volym/overscan", 1, 1, { NUM(0, 2) } },
