@@ -225,7 +225,8 @@ static void test_errors(void)
     check_bad_line("{\"t\": 0.5, \"camera\": 1.5, \"x\": 0, \"y\": 0, \"z\": 0, \"pan\": 0, \"tilt\": 0, \"roll\": 0}");
     check_bad_line("{\"t\": 0.5, \"camera\": 1, \"x\": 0, \"y\": 0, \"z\": 0, \"pan\": 0, \"tilt\": 0, \"roll\": 0, \"zoom\": 5}");
     check_bad_line("{\"t\": 0.5, \"camera\": 1, \"x\": 0, \"y\": 0, \"z\": 0, \"pan\": 0, \"tilt\": 0, \"roll\": 0, \"fov\": 0}");
-    /* Valid JSON numbers, but no pose (issue 15): one line, naming the range. */
+    /* Valid JSON numbers, but no pose or time (issue 15): one line each. */
+    check_bad_line("{\"t\": 9223372036, \"camera\": 1, \"x\": 0, \"y\": 0, \"z\": 0, \"pan\": 0, \"tilt\": 0, \"roll\": 0}");
     check_bad_line("{\"t\": 0.5, \"camera\": 1, \"x\": 1e308, \"y\": 0, \"z\": 0, \"pan\": 0, \"tilt\": 0, \"roll\": 0}");
     check_bad_line("{\"t\": 0.5, \"camera\": 1, \"x\": 0, \"y\": 0, \"z\": 0, \"pan\": 1e9, \"tilt\": 0, \"roll\": 0}");
     check_bad_line("{\"t\": 0.5, \"camera\": 1, \"x\": 0, \"y\": 0, \"z\": 0, \"pan\": 0, \"tilt\": 0, \"roll\": 0, \"timecode\": \"00:00:01:00\"}");

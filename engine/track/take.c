@@ -100,7 +100,9 @@ static bool read_sample(const json_t *obj, vl_sample *s, const char **what)
     *s = (vl_sample){ 0 };
     if (!get_number(obj, "t", &t, what) || !get_uint(obj, "camera", INT32_MAX, &camera, what))
         return false;
-    if (t < 0 || t > (double)(INT64_MAX / VL_NS_PER_SEC)) {
+    /* 1e9 s (31 years) leaves int64 nanoseconds room for sums of two
+     * times, and of a time and a loop's period, without overflow. */
+    if (t < 0 || t > 1e9) {
         *what = "t";
         return false;
     }
@@ -166,7 +168,7 @@ static bool parse_line(const char *path, int lineno, const char *line, size_t le
         VL_ERR(LOG, "%s:%d: " EXPECTED "; a timecode as \"timecode\": \"HH:MM:SS:FF\" with "
                "\"timecode_rate\": \"N/D\" beside it, a label that rate counts", path, lineno);
     else
-        VL_ERR(LOG, "%s:%d: " EXPECTED " (\"%s\" is missing or out of range; t >= 0, "
+        VL_ERR(LOG, "%s:%d: " EXPECTED " (\"%s\" is missing or out of range; 0 <= t <= 1e9, "
                "camera >= 0, fov > 0 when given)", path, lineno, what);
     return false;
 }
